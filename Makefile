@@ -1,0 +1,63 @@
+# CivicGrid — see README.md. Every target works on a fresh machine: it creates what it needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run install test lint typecheck pytest pytest-sqlite pytest-postgres demo serve worker messages clean bench-grid
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(PY) manage.py demo_logins
+	@echo "Serving CivicGrid on http://$(HOST):$(PORT)/  (Ctrl-C stops)"
+	$(BIN)/gunicorn civicgrid.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+
+install: $(STAMP) messages
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "CivicGrid needs Python 3.11 or newer")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Translations: compiled from locale/*.po at install time (.mo files are build output, not committed).
+messages: $(STAMP)
+	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext >/dev/null)
+	cd civicgrid && ../$(PY) ../manage.py compilemessages -v 0
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy civicgrid tests bench
+
+pytest-sqlite: install
+	CIVICGRID_TESTING=1 $(BIN)/pytest -q -p no:cacheprovider
+
+# A throwaway PostgreSQL 15 on 127.0.0.1 unless DATABASE_URL is set (scripts/with-postgres.sh).
+pytest-postgres: install
+	CIVICGRID_TESTING=1 scripts/with-postgres.sh $(BIN)/pytest -q -p no:cacheprovider
+
+test: install
+	scripts/ensure-chromium.sh
+	$(MAKE) --no-print-directory lint typecheck
+	$(MAKE) --no-print-directory pytest-sqlite
+	$(MAKE) --no-print-directory pytest-postgres
+
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+
+bench-grid: install
+	$(PY) bench/grid_lookup.py
+
+clean:
+	rm -rf $(VENV) var staticfiles .mypy_cache .ruff_cache test-artifacts

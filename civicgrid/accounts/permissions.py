@@ -1,0 +1,218 @@
+"""The one permission module: what a user may see and do, decided from their role grants.
+
+Rules (docs/architecture.md, "Permissions"):
+- Each grant gives a *scope entry*: the jurisdiction's subtree (its ``path`` prefix), the unit if the grant is
+  for a unit, and the capabilities of the role (ROLE_CAPABILITIES).
+- Geography (jurisdictions, units, grid cells, buildings) is visible within the subtree of any grant with
+  VIEW_MAP. For a unit grant the subtree is that of the unit's jurisdiction.
+- Staff are visible within the subtree of a grant with VIEW_STAFF; a unit grant sees only its own unit's staff.
+- Unmasked personal data needs VIEW_PERSONAL_DATA over the record, and each view is logged by the caller.
+- Superusers (platform operators) see everything. Nobody else sees anything outside their grants.
+Views and API endpoints call these functions and nothing else to authorize; out-of-scope objects are 404s
+(existence is not leaked), missing capabilities are 403s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import wraps
+from typing import TYPE_CHECKING, Any, ParamSpec
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from civicgrid.accounts.models import Role, RoleGrant, User
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from civicgrid.grids.models import Building, GridCell
+    from civicgrid.jurisdictions.models import Jurisdiction, Unit
+
+
+class Capability(StrEnum):
+    VIEW_MAP = "view_map"  # the jurisdiction tree, units, grid cells and buildings
+    VIEW_STAFF = "view_staff"  # the staff directory (phones masked)
+    VIEW_PERSONAL_DATA = "view_personal_data"  # unmask a phone or ID number; every use is logged
+    ADMINISTER = "administer"  # edit jurisdictions, units, staff, roles and grid cells in the admin
+
+
+_ALL_STAFF = frozenset({Capability.VIEW_MAP})
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.WINDOW_CLERK: _ALL_STAFF,
+    Role.INTAKE_OPERATOR: _ALL_STAFF,
+    Role.GRID_WORKER: _ALL_STAFF,
+    Role.BUILDING_HEAD: _ALL_STAFF,
+    Role.HANDLER: _ALL_STAFF,
+    Role.MEDIATOR: _ALL_STAFF,
+    Role.GRID_LEADER: _ALL_STAFF | {Capability.VIEW_STAFF},
+    Role.LEADER: _ALL_STAFF | {Capability.VIEW_STAFF},
+    # Dispatchers and supervisors phone handlers to urge and supervise, so they may unmask staff phones.
+    Role.DISPATCHER: _ALL_STAFF | {Capability.VIEW_STAFF, Capability.VIEW_PERSONAL_DATA},
+    Role.SUPERVISOR: _ALL_STAFF | {Capability.VIEW_STAFF, Capability.VIEW_PERSONAL_DATA},
+    Role.ADMINISTRATOR: _ALL_STAFF | {Capability.VIEW_STAFF, Capability.VIEW_PERSONAL_DATA, Capability.ADMINISTER},
+}
+assert set(ROLE_CAPABILITIES) == set(Role.values), "every role needs a capability set"
+
+
+@dataclass(frozen=True)
+class ScopeEntry:
+    role: str
+    path: str
+    unit_id: int | None
+    capabilities: frozenset[Capability]
+
+
+@dataclass(frozen=True)
+class Scope:
+    is_superuser: bool
+    entries: tuple[ScopeEntry, ...]
+
+    def has(self, capability: Capability) -> bool:
+        return self.is_superuser or any(capability in e.capabilities for e in self.entries)
+
+    def entries_with(self, capability: Capability) -> list[ScopeEntry]:
+        return [e for e in self.entries if capability in e.capabilities]
+
+    def allows_path(self, capability: Capability, path: str) -> bool:
+        if self.is_superuser:
+            return True
+        return any(path.startswith(e.path) for e in self.entries_with(capability))
+
+    def path_q(self, capability: Capability, field: str) -> Q:
+        """A filter keeping rows whose ``field`` (a jurisdiction path) lies in a permitted subtree."""
+        if self.is_superuser:
+            return Q()
+        paths = sorted({e.path for e in self.entries_with(capability)})
+        if not paths:
+            return Q(pk__in=[])
+        q = Q()
+        for path in paths:
+            q |= Q(**{f"{field}__startswith": path})
+        return q
+
+    @property
+    def roles(self) -> set[str]:
+        return {e.role for e in self.entries}
+
+
+_NO_SCOPE = Scope(is_superuser=False, entries=())
+
+
+def scope_of(user: User | AnonymousUser) -> Scope:
+    """The user's scope, computed once per request (cached on the user object)."""
+    if not user.is_authenticated or not user.is_active:
+        return _NO_SCOPE
+    cached: Scope | None = getattr(user, "_civicgrid_scope", None)
+    if cached is not None:
+        return cached
+    grants = RoleGrant.objects.filter(user_id=user.pk).values_list("role", "jurisdiction__path", "unit_id")
+    scope = Scope(
+        is_superuser=user.is_superuser,
+        entries=tuple(
+            ScopeEntry(role=role, path=path, unit_id=unit_id, capabilities=ROLE_CAPABILITIES.get(role, frozenset()))
+            for role, path, unit_id in grants
+        ),
+    )
+    user._civicgrid_scope = scope  # type: ignore[union-attr]
+    return scope
+
+
+def forget_scope(user: User) -> None:
+    """Drop the cached scope after the user's grants changed."""
+    if hasattr(user, "_civicgrid_scope"):
+        del user._civicgrid_scope
+
+
+# --- What a user may see -------------------------------------------------------------------------------
+
+
+def visible_jurisdictions(user: User | AnonymousUser) -> QuerySet[Jurisdiction]:
+    from civicgrid.jurisdictions.models import Jurisdiction
+
+    return Jurisdiction.objects.filter(scope_of(user).path_q(Capability.VIEW_MAP, "path"))
+
+
+def visible_units(user: User | AnonymousUser) -> QuerySet[Unit]:
+    from civicgrid.jurisdictions.models import Unit
+
+    return Unit.objects.filter(scope_of(user).path_q(Capability.VIEW_MAP, "jurisdiction__path"))
+
+
+def visible_grid_cells(user: User | AnonymousUser) -> QuerySet[GridCell]:
+    from civicgrid.grids.models import GridCell
+
+    return GridCell.objects.filter(scope_of(user).path_q(Capability.VIEW_MAP, "community__path"))
+
+
+def visible_buildings(user: User | AnonymousUser) -> QuerySet[Building]:
+    from civicgrid.grids.models import Building
+
+    return Building.objects.filter(scope_of(user).path_q(Capability.VIEW_MAP, "grid_cell__community__path"))
+
+
+def visible_staff(user: User | AnonymousUser) -> QuerySet[User]:
+    scope = scope_of(user)
+    if scope.is_superuser:
+        return User.objects.all()
+    q = Q(pk__in=[])
+    for entry in scope.entries_with(Capability.VIEW_STAFF):
+        if entry.unit_id is not None:
+            q |= Q(grants__unit_id=entry.unit_id)
+        else:
+            q |= Q(grants__jurisdiction__path__startswith=entry.path)
+    return User.objects.filter(pk__in=User.objects.filter(q).values("pk"))
+
+
+def can_view_personal_data_of(viewer: User | AnonymousUser, subject: User) -> bool:
+    """Unmasking a staff member's phone: VIEW_PERSONAL_DATA over a jurisdiction where they hold a grant
+    (a unit-scoped grant covers only its unit's staff)."""
+    scope = scope_of(viewer)
+    if scope.is_superuser:
+        return True
+    entries = scope.entries_with(Capability.VIEW_PERSONAL_DATA)
+    if not entries:
+        return False
+    for role_path, unit_id in subject.grants.values_list("jurisdiction__path", "unit_id"):
+        for entry in entries:
+            if entry.unit_id is not None:
+                if entry.unit_id == unit_id:
+                    return True
+            elif role_path.startswith(entry.path):
+                return True
+    return False
+
+
+def can_administer_path(user: User | AnonymousUser, path: str) -> bool:
+    return scope_of(user).allows_path(Capability.ADMINISTER, path)
+
+
+def grantable_roles_for(user: User | AnonymousUser) -> list[str]:
+    """Administrators may grant any role but only inside their subtree (checked by the action)."""
+    return list(Role.values) if scope_of(user).has(Capability.ADMINISTER) else []
+
+
+# --- View decorators -------------------------------------------------------------------------------------
+
+P = ParamSpec("P")
+
+
+def require_capability(
+    capability: Capability,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Log in first (redirect), then 403 unless some grant carries the capability."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not scope_of(request.user).has(capability):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from civicgrid.accounts.demo import DEMO_PERSONAS
+from civicgrid.accounts.models import User
+from civicgrid.demo.context import DEMO_PASSWORD
+
+
+class Command(BaseCommand):
+    help = "Print one demo login per role."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        present = set(User.objects.filter(username__in=[p.username for p in DEMO_PERSONAS]).values_list("username", flat=True))
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for persona in DEMO_PERSONAS:
+            if persona.username in present:
+                self.stdout.write(f"  {persona.username:<14} {persona.full_name:<6} {persona.describe()}")

@@ -1,0 +1,93 @@
+"""Point → grid cell lookup: an STRtree over every active cell, built once per process and rebuilt when
+the cells change, queried in bulk with shapely's vectorised predicates.
+
+A point on the shared edge of two cells belongs to the cell with the lower code (deterministic).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from django.db.models import Count, Max
+from numpy.typing import NDArray
+
+from civicgrid.grids.models import GridCell
+from civicgrid.lib.geometry import from_geojson
+
+
+@dataclass(frozen=True)
+class GridIndex:
+    ids: NDArray[np.int64]  # GridCell primary keys, ordered by code
+    codes: list[str]
+    tree: shapely.STRtree
+    version: tuple[object, ...]
+
+    @classmethod
+    def build(cls, cells: list[tuple[int, str, dict[str, object]]], version: tuple[object, ...] = ()) -> GridIndex:
+        ordered = sorted(cells, key=lambda c: c[1])
+        geoms = [from_geojson(boundary) for _, _, boundary in ordered]
+        shapely.prepare(geoms)
+        return cls(
+            ids=np.array([pk for pk, _, _ in ordered], dtype=np.int64),
+            codes=[code for _, code, _ in ordered],
+            tree=shapely.STRtree(geoms),
+            version=version,
+        )
+
+    def locate_many(self, lons: NDArray[np.float64], lats: NDArray[np.float64]) -> NDArray[np.int64]:
+        """Cell id per point, -1 where no cell covers it."""
+        points = shapely.points(np.asarray(lons, dtype=np.float64), np.asarray(lats, dtype=np.float64))
+        result = np.full(len(points), -1, dtype=np.int64)
+        if len(self.ids) == 0 or len(points) == 0:
+            return result
+        point_idx, cell_idx = self.tree.query(points, predicate="intersects")
+        if len(point_idx):
+            # Several hits for a point on an edge: keep the lowest cell index (= lowest code).
+            order = np.lexsort((cell_idx, point_idx))
+            point_idx, cell_idx = point_idx[order], cell_idx[order]
+            first = np.ones(len(point_idx), dtype=bool)
+            first[1:] = point_idx[1:] != point_idx[:-1]
+            result[point_idx[first]] = self.ids[cell_idx[first]]
+        return result
+
+    def locate(self, lon: float, lat: float) -> int | None:
+        found = int(self.locate_many(np.array([lon]), np.array([lat]))[0])
+        return None if found < 0 else found
+
+
+_lock = threading.Lock()
+_current: GridIndex | None = None
+
+
+def _version() -> tuple[object, ...]:
+    # One aggregate on an indexed column tells whether any cell changed since the index was built.
+    agg = GridCell.objects.filter(is_active=True).aggregate(n=Count("id"), last=Max("updated_at"))
+    return (agg["n"], agg["last"])
+
+
+def grid_index() -> GridIndex:
+    global _current
+    version = _version()
+    index = _current
+    if index is not None and index.version == version:
+        return index
+    with _lock:
+        if _current is None or _current.version != version:
+            cells = list(GridCell.objects.filter(is_active=True).values_list("id", "code", "boundary"))
+            _current = GridIndex.build(cells, version)
+        return _current
+
+
+def locate_grid_cell(lon: float, lat: float) -> GridCell | None:
+    """The active grid cell covering a point, or None."""
+    cell_id = grid_index().locate(lon, lat)
+    return None if cell_id is None else GridCell.objects.select_related("community").get(pk=cell_id)
+
+
+def reset_grid_index() -> None:
+    global _current
+    with _lock:
+        _current = None

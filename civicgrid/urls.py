@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from civicgrid.accounts.urls import staff_urlpatterns
+from civicgrid.api import api
+
+urlpatterns = [
+    path("", include("civicgrid.core.urls")),
+    path("accounts/", include("civicgrid.accounts.urls")),
+    path("staff/", include((staff_urlpatterns, "staff"))),
+    path("map/", include("civicgrid.grids.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
