@@ -7,7 +7,6 @@ FIELD_ENCRYPTION_KEY, ALLOWED_HOSTS, and run ``collectstatic`` behind a web serv
 
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ VAR_DIR = Path(env_str("CIVICGRID_VAR_DIR", str(BASE_DIR / "var")))
 SHARED_DATA_DIR = Path(env_str("CIVICGRID_SHARED_DATA", str(BASE_DIR.parent / "shared" / "data")))
 
 DEBUG = env_bool("DEBUG", False)
+TESTING = env_bool("CIVICGRID_TESTING", False)
 
 
 def _secret_key() -> str:
@@ -168,11 +168,19 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or env_bool("CIVICGRID_TESTING", False)
+            if DEBUG or TESTING
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
+if DEBUG or TESTING:
+    # Serve straight from the apps' static folders; no collectstatic needed.
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+if TESTING:
+    # Tests create many accounts; the production hasher would spend seconds per test on purpose.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 

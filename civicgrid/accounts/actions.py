@@ -25,7 +25,9 @@ def check_phone(phone: str) -> str:
     """A mainland mobile (11 digits starting with 1) or a landline with area code; spaces are dropped."""
     value = "".join(phone.split())
     if value and not _PHONE.match(value):
-        raise ValidationError({"phone": _("Enter an 11-digit mobile number or a landline with its area code.")})
+        raise ValidationError(
+            {"phone": _("Enter an 11-digit mobile number or a landline with its area code.")}
+        )
     return value
 
 
@@ -92,7 +94,9 @@ def do_grant_role(
     role = Role(role)
     if unit is not None:
         if jurisdiction is not None and jurisdiction.pk != unit.jurisdiction_id:
-            raise ValidationError({"jurisdiction": _("A role for a unit lies in the unit's own jurisdiction.")})
+            raise ValidationError(
+                {"jurisdiction": _("A role for a unit lies in the unit's own jurisdiction.")}
+            )
         jurisdiction = unit.jurisdiction
     if jurisdiction is None:
         raise ValidationError({"jurisdiction": _("Choose the jurisdiction or the unit the role applies to.")})
@@ -125,5 +129,7 @@ def do_reveal_phone(subject: User, *, actor: User, purpose: str = "") -> str:
     """Return a staff member's unmasked phone and log the view; refuse without VIEW_PERSONAL_DATA."""
     if not permissions.can_view_personal_data_of(actor, subject):
         raise PermissionDenied(_("You may not see this person's phone number."))
-    do_log_personal_data_access(actor=actor, subject_type="accounts.user", subject_id=subject.pk, field="phone", purpose=purpose)
+    do_log_personal_data_access(
+        actor=actor, subject_type="accounts.user", subject_id=subject.pk, field="phone", purpose=purpose
+    )
     return subject.phone or ""

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicgrid.accounts import actions, permissions
 from civicgrid.accounts.models import RoleGrant, User
+from civicgrid.accounts.permissions import acting_user
 from civicgrid.core.admin_scope import ScopedAdminMixin
 from civicgrid.core.models import PersonalDataAccess
 
@@ -30,7 +31,10 @@ class RoleGrantInline(ScopedAdminMixin, admin.TabularInline):  # type: ignore[ty
 class StaffForm(forms.ModelForm):  # type: ignore[type-arg]
     phone = forms.CharField(label=_("mobile phone"), required=False, max_length=20)
     password = forms.CharField(
-        label=_("new password"), required=False, widget=forms.PasswordInput, help_text=_("Leave empty to keep it.")
+        label=_("new password"),
+        required=False,
+        widget=forms.PasswordInput,
+        help_text=_("Leave empty to keep it."),
     )
 
     class Meta:
@@ -65,11 +69,15 @@ class StaffAdmin(ScopedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
         return qs
 
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm[User], change: bool) -> None:
-        actor: User = request.user  # type: ignore[assignment]
+        actor = acting_user(request)
         data = form.cleaned_data
         if change:
             saved = actions.do_update_staff(
-                obj, full_name=data["full_name"], phone=data["phone"], is_active=data["is_active"], actor=actor
+                obj,
+                full_name=data["full_name"],
+                phone=data["phone"],
+                is_active=data["is_active"],
+                actor=actor,
             )
         else:
             saved = actions.do_create_staff(
@@ -80,8 +88,10 @@ class StaffAdmin(ScopedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
             saved.save(update_fields=["password"])
         obj.pk = saved.pk
 
-    def save_formset(self, request: HttpRequest, form: Any, formset: BaseInlineFormSet[Any, Any, Any], change: bool) -> None:
-        actor: User = request.user  # type: ignore[assignment]
+    def save_formset(
+        self, request: HttpRequest, form: Any, formset: BaseInlineFormSet[Any, Any, Any], change: bool
+    ) -> None:
+        actor = acting_user(request)
         user: User = form.instance
         for grant_form in formset.forms:
             if not grant_form.has_changed() and not grant_form.cleaned_data.get("DELETE"):
@@ -91,7 +101,13 @@ class StaffAdmin(ScopedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
             if existing is not None:
                 actions.do_revoke_role(existing, actor=actor)
             if data and not data.get("DELETE") and data.get("role"):
-                actions.do_grant_role(user, role=data["role"], jurisdiction=data.get("jurisdiction"), unit=data.get("unit"), actor=actor)
+                actions.do_grant_role(
+                    user,
+                    role=data["role"],
+                    jurisdiction=data.get("jurisdiction"),
+                    unit=data.get("unit"),
+                    actor=actor,
+                )
 
 
 @admin.register(PersonalDataAccess)

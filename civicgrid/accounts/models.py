@@ -58,7 +58,10 @@ class RoleGrant(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants")
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, db_index=True)
     jurisdiction = models.ForeignKey(
-        "jurisdictions.Jurisdiction", on_delete=models.PROTECT, related_name="grants", verbose_name=_("jurisdiction")
+        "jurisdictions.Jurisdiction",
+        on_delete=models.PROTECT,
+        related_name="grants",
+        verbose_name=_("jurisdiction"),
     )
     unit = models.ForeignKey(
         "jurisdictions.Unit",
@@ -83,7 +86,9 @@ class RoleGrant(models.Model):
                 name="rolegrant_unique_jurisdiction_role",
             ),
             models.UniqueConstraint(
-                fields=["user", "role", "unit"], condition=models.Q(unit__isnull=False), name="rolegrant_unique_unit_role"
+                fields=["user", "role", "unit"],
+                condition=models.Q(unit__isnull=False),
+                name="rolegrant_unique_unit_role",
             ),
         ]
 

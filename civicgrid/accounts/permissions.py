@@ -54,7 +54,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     # Dispatchers and supervisors phone handlers to urge and supervise, so they may unmask staff phones.
     Role.DISPATCHER: _ALL_STAFF | {Capability.VIEW_STAFF, Capability.VIEW_PERSONAL_DATA},
     Role.SUPERVISOR: _ALL_STAFF | {Capability.VIEW_STAFF, Capability.VIEW_PERSONAL_DATA},
-    Role.ADMINISTRATOR: _ALL_STAFF | {Capability.VIEW_STAFF, Capability.VIEW_PERSONAL_DATA, Capability.ADMINISTER},
+    Role.ADMINISTRATOR: _ALL_STAFF
+    | {Capability.VIEW_STAFF, Capability.VIEW_PERSONAL_DATA, Capability.ADMINISTER},
 }
 assert set(ROLE_CAPABILITIES) == set(Role.values), "every role needs a capability set"
 
@@ -114,18 +115,28 @@ def scope_of(user: User | AnonymousUser) -> Scope:
     scope = Scope(
         is_superuser=user.is_superuser,
         entries=tuple(
-            ScopeEntry(role=role, path=path, unit_id=unit_id, capabilities=ROLE_CAPABILITIES.get(role, frozenset()))
+            ScopeEntry(
+                role=role, path=path, unit_id=unit_id, capabilities=ROLE_CAPABILITIES.get(role, frozenset())
+            )
             for role, path, unit_id in grants
         ),
     )
-    user._civicgrid_scope = scope  # type: ignore[union-attr]
+    setattr(user, "_civicgrid_scope", scope)  # noqa: B010 — a per-request cache on the user object
     return scope
+
+
+def acting_user(request: HttpRequest) -> User:
+    """The logged-in staff user of a request that passed login_required / the API's auth."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
 
 
 def forget_scope(user: User) -> None:
     """Drop the cached scope after the user's grants changed."""
     if hasattr(user, "_civicgrid_scope"):
-        del user._civicgrid_scope
+        delattr(user, "_civicgrid_scope")
 
 
 # --- What a user may see -------------------------------------------------------------------------------

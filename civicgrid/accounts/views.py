@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from civicgrid.accounts import actions, permissions
 from civicgrid.accounts.forms import RevealForm, StaffSearchForm
 from civicgrid.accounts.models import RoleGrant, User
-from civicgrid.accounts.permissions import Capability, require_capability
+from civicgrid.accounts.permissions import Capability, acting_user, require_capability
 
 
 class LoginView(auth_views.LoginView):
@@ -37,7 +37,7 @@ def _visible_staff_with_grants(user: User) -> object:
 
 @require_capability(Capability.VIEW_STAFF)
 def staff_list(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = acting_user(request)
     form = StaffSearchForm(request.GET or None)
     staff = permissions.visible_staff(user).prefetch_related(
         Prefetch("grants", queryset=RoleGrant.objects.select_related("jurisdiction", "unit").order_by("role"))
@@ -54,7 +54,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 @require_capability(Capability.VIEW_STAFF)
 def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = acting_user(request)
     member = get_object_or_404(permissions.visible_staff(user), pk=pk)
     context = {
         "member": member,
@@ -70,7 +70,7 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_capability(Capability.VIEW_PERSONAL_DATA)
 def reveal_phone(request: HttpRequest, pk: int) -> HttpResponse:
     """Show a staff member's full phone number once, logging who saw it and why."""
-    user: User = request.user  # type: ignore[assignment]
+    user = acting_user(request)
     member = get_object_or_404(permissions.visible_staff(user), pk=pk)
     form = RevealForm(request.POST)
     if not form.is_valid():

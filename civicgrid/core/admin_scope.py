@@ -22,7 +22,7 @@ class ScopedAdminMixin:
     scope_path: str = "path"
 
     def _scope(self, request: HttpRequest) -> permissions.Scope:
-        return permissions.scope_of(request.user)  # type: ignore[arg-type]
+        return permissions.scope_of(request.user)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         qs: QuerySet[Any] = super().get_queryset(request)  # type: ignore[misc]
@@ -35,7 +35,9 @@ class ScopedAdminMixin:
         return self._scope(request).has(Capability.ADMINISTER)
 
     has_change_permission = has_view_permission
-    has_add_permission = has_view_permission  # type: ignore[assignment]
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._scope(request).has(Capability.ADMINISTER)
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # Records are deactivated, not deleted: cases and history will point at them.
@@ -48,7 +50,9 @@ class ScopedAdminMixin:
         if db_field.related_model is Jurisdiction:
             kwargs["queryset"] = Jurisdiction.objects.filter(scope.path_q(Capability.ADMINISTER, "path"))
         elif db_field.related_model is Unit:
-            kwargs["queryset"] = Unit.objects.filter(scope.path_q(Capability.ADMINISTER, "jurisdiction__path"))
+            kwargs["queryset"] = Unit.objects.filter(
+                scope.path_q(Capability.ADMINISTER, "jurisdiction__path")
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
 

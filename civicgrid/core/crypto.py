@@ -26,18 +26,24 @@ def _derive(purpose: bytes) -> bytes:
 
 @cache
 def _fernet() -> MultiFernet:
-    keys = list(settings.FIELD_ENCRYPTION_KEYS) or [base64.urlsafe_b64encode(_derive(b"field-encryption")).decode()]
+    keys = list(settings.FIELD_ENCRYPTION_KEYS) or [
+        base64.urlsafe_b64encode(_derive(b"field-encryption")).decode()
+    ]
     try:
         return MultiFernet([Fernet(key) for key in keys])
     except ValueError as exc:
-        raise ImproperlyConfigured(f"FIELD_ENCRYPTION_KEY holds a key that is not a Fernet key: {exc}") from None
+        raise ImproperlyConfigured(
+            f"FIELD_ENCRYPTION_KEY holds a key that is not a Fernet key: {exc}"
+        ) from None
 
 
 @cache
 def _digest_key() -> bytes:
     # The digest key is derived from the first encryption key, so rotating the encryption key keeps
     # old digests only until the re-encryption command has run (see docs/operations.md).
-    first = settings.FIELD_ENCRYPTION_KEYS[0].encode() if settings.FIELD_ENCRYPTION_KEYS else _derive(b"digest")
+    first = (
+        settings.FIELD_ENCRYPTION_KEYS[0].encode() if settings.FIELD_ENCRYPTION_KEYS else _derive(b"digest")
+    )
     return hashlib.sha256(b"civicgrid-digest:" + first).digest()
 
 
@@ -49,7 +55,9 @@ def decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise ImproperlyConfigured("an encrypted value cannot be decrypted with the configured keys") from None
+        raise ImproperlyConfigured(
+            "an encrypted value cannot be decrypted with the configured keys"
+        ) from None
 
 
 def digest(value: str) -> str:

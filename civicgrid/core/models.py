@@ -29,4 +29,6 @@ class PersonalDataAccess(models.Model):
         indexes = [models.Index(fields=["subject_type", "subject_id"], name="pda_subject_idx")]
 
     def __str__(self) -> str:
-        return f"{self.actor_id} {self.subject_type}:{self.subject_id}.{self.field} @ {self.at:%Y-%m-%d %H:%M}"
+        return (
+            f"{self.actor_id} {self.subject_type}:{self.subject_id}.{self.field} @ {self.at:%Y-%m-%d %H:%M}"
+        )

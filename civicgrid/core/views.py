@@ -5,14 +5,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from civicgrid.accounts import permissions
-from civicgrid.accounts.models import User
+from civicgrid.accounts.permissions import acting_user
 from civicgrid.jurisdictions.queries import scope_roots
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The staff workbench: who I am, where I work, my grid cells and buildings."""
-    user: User = request.user  # type: ignore[assignment]
+    user = acting_user(request)
     scope = permissions.scope_of(user)
     grants = user.grants.select_related("jurisdiction", "unit").order_by("jurisdiction__path", "role")
     context = {

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
 
 DEMO_STEPS: list[str] = [
     "civicgrid.jurisdictions.demo",
@@ -27,7 +27,7 @@ DEMO_PASSWORD = "civicgrid-demo"
 @dataclass
 class DemoContext:
     data_dir: Path
-    out: TextIO
+    say: Callable[[str], object]
     county_code: str = DEMO_COUNTY
     seed: str = "civicgrid-demo-v1"
     password_hash: str = ""
@@ -38,9 +38,6 @@ class DemoContext:
         """A random generator that depends only on the seed and the key: stable across runs and orders."""
         digest = hashlib.sha256(":".join([self.seed, *map(str, key)]).encode()).digest()
         return random.Random(int.from_bytes(digest[:8], "big"))
-
-    def say(self, message: str) -> None:
-        self.out.write(message + "\n")
 
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -53,5 +50,23 @@ def person_name(rng: random.Random) -> str:
 
 
 def mobile_number(rng: random.Random) -> str:
-    prefix = rng.choice(["135", "136", "137", "138", "139", "150", "151", "152", "158", "173", "177", "180", "186", "189", "199"])
+    prefix = rng.choice(
+        [
+            "135",
+            "136",
+            "137",
+            "138",
+            "139",
+            "150",
+            "151",
+            "152",
+            "158",
+            "173",
+            "177",
+            "180",
+            "186",
+            "189",
+            "199",
+        ]
+    )
     return prefix + "".join(str(rng.randrange(10)) for _ in range(8))

@@ -21,18 +21,6 @@ if TYPE_CHECKING:
     from civicgrid.accounts.models import User
     from civicgrid.grids.importer import GridImportPlan
 
-_DERIVED_FIELDS = ("min_lon", "min_lat", "max_lon", "max_lat", "center_lon", "center_lat", "area_m2")
-_IMPORTED_FIELDS = (
-    "name",
-    "community",
-    "boundary",
-    *_DERIVED_FIELDS,
-    "household_count",
-    "leader",
-    "is_active",
-    "updated_at",
-)
-
 
 @dataclass
 class ImportResult:
@@ -61,45 +49,44 @@ def do_import_grid_cells(plan: GridImportPlan, *, actor: User | None) -> ImportR
         return ImportResult(created=0, updated=0)
 
     codes = [feature.code for feature in plan.features]
-    existing = {cell.code: cell for cell in GridCell.objects.select_for_update().filter(code__in=codes)}
-    # bulk_update skips auto_now, and lookup.grid_index() notices changes through updated_at: set it here.
+    ids: dict[str, int] = dict(
+        GridCell.objects.select_for_update().filter(code__in=codes).values_list("code", "pk")
+    )
+    updated = len(ids)
+    # update() skips auto_now, and lookup.grid_index() notices changed cells by their updated_at.
     now = timezone.now()
     to_create: list[GridCell] = []
-    to_update: list[GridCell] = []
     for feature in plan.features:
-        cell = existing.get(feature.code) or GridCell(code=feature.code)
-        cell.name = feature.name
-        cell.community = feature.community
-        cell.boundary = feature.geometry
-        for key, value in grid_cell_derived_fields(feature.geometry).items():
-            setattr(cell, key, value)
-        cell.household_count = feature.household_count
-        cell.leader = feature.leader
-        cell.is_active = True
-        cell.updated_at = now
-        (to_update if cell.pk else to_create).append(cell)
-
+        values: dict[str, Any] = {
+            "name": feature.name,
+            "community": feature.community,
+            "boundary": feature.geometry,
+            **grid_cell_derived_fields(feature.geometry),
+            "household_count": feature.household_count,
+            "leader": feature.leader,
+            "is_active": True,
+            "updated_at": now,
+        }
+        if feature.code in ids:
+            # One UPDATE per row: bulk_update's CASE expressions take seconds for a few hundred cells.
+            GridCell.objects.filter(pk=ids[feature.code]).update(**values)
+        else:
+            to_create.append(GridCell(code=feature.code, **values))
     GridCell.objects.bulk_create(to_create, batch_size=500)
-    GridCell.objects.bulk_update(to_update, _IMPORTED_FIELDS, batch_size=500)
     if any(cell.pk is None for cell in to_create):
         # Backends that cannot return ids from a bulk insert: read them back by code.
         ids = dict(GridCell.objects.filter(code__in=codes).values_list("code", "pk"))
-        for cell in to_create:
-            cell.pk = ids[cell.code]
+    else:
+        ids.update((cell.code, cell.pk) for cell in to_create)
 
-    cells = {cell.code: cell for cell in [*to_create, *to_update]}
     through = GridCell.workers.through
-    through.objects.filter(gridcell_id__in=[cell.pk for cell in cells.values()]).delete()
+    through.objects.filter(gridcell_id__in=list(ids.values())).delete()
     through.objects.bulk_create(
-        [
-            through(gridcell_id=cells[feature.code].pk, user_id=worker.pk)
-            for feature in plan.features
-            for worker in feature.workers
-        ],
+        [through(gridcell_id=ids[f.code], user_id=worker.pk) for f in plan.features for worker in f.workers],
         batch_size=500,
     )
     transaction.on_commit(reset_grid_index)
-    return ImportResult(created=len(to_create), updated=len(to_update))
+    return ImportResult(created=len(to_create), updated=updated)
 
 
 @transaction.atomic
@@ -116,6 +103,30 @@ def do_set_grid_staff(
     locked.leader = leader
     locked.save()
     locked.workers.set(workers)
+    return locked
+
+
+@transaction.atomic
+def do_update_grid_cell(
+    cell: GridCell,
+    *,
+    name: str,
+    household_count: int,
+    is_active: bool,
+    leader: User | None,
+    workers: list[User],
+    actor: User | None,
+) -> GridCell:
+    """Edit a cell's name, household count, status and staff. Its boundary changes only by import."""
+    if not name.strip():
+        raise ValidationError({"name": _("This field cannot be blank.")})
+    if household_count < 0:
+        raise ValidationError({"household_count": _("The household count cannot be negative.")})
+    locked = do_set_grid_staff(cell, leader=leader, workers=workers, actor=actor)
+    locked.name = name.strip()
+    locked.household_count = household_count
+    locked.is_active = is_active
+    locked.save(update_fields=["name", "household_count", "is_active", "updated_at"])
     return locked
 
 

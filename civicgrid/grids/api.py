@@ -9,6 +9,7 @@ from ninja import Query, Router, Schema
 
 from civicgrid.accounts import permissions
 from civicgrid.accounts.models import User
+from civicgrid.accounts.permissions import acting_user
 from civicgrid.grids.lookup import grid_index
 from civicgrid.jurisdictions.api import visible_node
 
@@ -41,10 +42,12 @@ def cell_features(user: User, path: str) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/jurisdictions/{code}/grid-cells.geojson", summary="The grid cells under a jurisdiction, as GeoJSON")
+@router.get(
+    "/jurisdictions/{code}/grid-cells.geojson", summary="The grid cells under a jurisdiction, as GeoJSON"
+)
 def grid_cells_geojson(request: HttpRequest, code: str) -> dict[str, Any]:
     node = visible_node(request, code)
-    user: User = request.user  # type: ignore[assignment]
+    user = acting_user(request)
     return {"type": "FeatureCollection", "features": cell_features(user, node.path)}
 
 
@@ -65,9 +68,16 @@ def locate(request: HttpRequest, point: Query[LocateIn]) -> dict[str, Any]:
     if not (-180 <= point.lon <= 180 and -90 <= point.lat <= 90):
         raise Http404
     cell_id = grid_index().locate(point.lon, point.lat)
-    user: User = request.user  # type: ignore[assignment]
+    if cell_id is None:
+        raise Http404
+    user = acting_user(request)
     cell = permissions.visible_grid_cells(user).select_related("community").filter(pk=cell_id).first()
     if cell is None:
         # Outside every cell, or in a cell outside the user's jurisdiction: the same answer for both.
         raise Http404
-    return {"code": cell.code, "name": cell.name, "community_code": cell.community.code, "community": cell.community.name}
+    return {
+        "code": cell.code,
+        "name": cell.name,
+        "community_code": cell.community.code,
+        "community": cell.community.name,
+    }

@@ -50,7 +50,9 @@ def load(ctx: DemoContext) -> None:
         parts = partition(from_geojson(community.boundary or {}), [1.0] * n_cells)
         for seq, part in enumerate(parts, start=1):
             code = f"{community.code}{seq:03d}"
-            worker_names = [PERSONA_WORKER if (community.code == PERSONA_COMMUNITY and seq == 1) else f"gw{code}"]
+            worker_names = [
+                PERSONA_WORKER if (community.code == PERSONA_COMMUNITY and seq == 1) else f"gw{code}"
+            ]
             if rng.random() < 0.3:
                 worker_names.append(f"gw{code}b")
             for username in worker_names:
@@ -71,17 +73,30 @@ def load(ctx: DemoContext) -> None:
     if features:
         plan = check_grid_import({"type": "FeatureCollection", "features": features})
         if not plan.ok:
-            raise RuntimeError("demo grid cells failed validation: " + "; ".join(f"{p.feature}: {p.message}" for p in plan.errors))
+            raise RuntimeError(
+                "demo grid cells failed validation: "
+                + "; ".join(f"{p.feature}: {p.message}" for p in plan.errors)
+            )
         result = do_import_grid_cells(plan, actor=None)
-        ctx.say(f"    grid cells: {result.created} created, {result.updated} updated; {created_users[0]} grid staff created")
+        ctx.say(
+            f"    grid cells: {result.created} created, {result.updated} updated; {created_users[0]} grid staff created"
+        )
     _load_buildings(ctx, county)
 
 
 def _load_buildings(ctx: DemoContext, county: Jurisdiction) -> None:
-    existing = set(Building.objects.filter(grid_cell__community__path__startswith=county.path).values_list("code", flat=True))
+    existing = set(
+        Building.objects.filter(grid_cell__community__path__startswith=county.path).values_list(
+            "code", flat=True
+        )
+    )
     created_users = [0]
     created = 0
-    cells = GridCell.objects.filter(community__path__startswith=county.path).select_related("community").order_by("code")
+    cells = (
+        GridCell.objects.filter(community__path__startswith=county.path)
+        .select_related("community")
+        .order_by("code")
+    )
     for cell in cells:
         rng = ctx.rng("buildings", cell.code)
         n_buildings = rng.randint(2, 4)
@@ -90,11 +105,19 @@ def _load_buildings(ctx: DemoContext, county: Jurisdiction) -> None:
         remaining = cell.household_count
         for seq in range(1, n_buildings + 1):
             code = f"{cell.code}B{seq:02d}"
-            households = remaining if seq == n_buildings else rng.randint(remaining // (n_buildings * 2), remaining // n_buildings)
+            households = (
+                remaining
+                if seq == n_buildings
+                else rng.randint(remaining // (n_buildings * 2), remaining // n_buildings)
+            )
             remaining -= households
             if code in existing:
                 continue
-            head_name = PERSONA_BUILDING_HEAD if (cell.code == f"{PERSONA_COMMUNITY}001" and seq == 1) else f"bh{code}"
+            head_name = (
+                PERSONA_BUILDING_HEAD
+                if (cell.code == f"{PERSONA_COMMUNITY}001" and seq == 1)
+                else f"bh{code}"
+            )
             head = _staff(ctx, head_name, Role.BUILDING_HEAD, cell.community, created_users)
             lon, lat = _point_inside(geom, min_lon, min_lat, max_lon, max_lat, rng)
             do_upsert_building(
@@ -112,7 +135,9 @@ def _load_buildings(ctx: DemoContext, county: Jurisdiction) -> None:
         ctx.say(f"    buildings: {created} created; {created_users[0]} building heads created")
 
 
-def _point_inside(geom: Any, min_lon: float, min_lat: float, max_lon: float, max_lat: float, rng: Any) -> tuple[float, float]:
+def _point_inside(
+    geom: Any, min_lon: float, min_lat: float, max_lon: float, max_lat: float, rng: Any
+) -> tuple[float, float]:
     for _ in range(100):
         lon, lat = rng.uniform(min_lon, max_lon), rng.uniform(min_lat, max_lat)
         if geom.contains(shapely.Point(lon, lat)):

@@ -93,6 +93,8 @@ def check_grid_import(collection: Any, *, tolerance_m2: float = 5.0) -> GridImpo
     Overlaps and the part of a cell outside its community count only above ``tolerance_m2`` square
     metres, so that coordinate noise from the drawing tool does not block an import.
     """
+    if not tolerance_m2 >= 0:  # also catches NaN, which would silently accept every overlap
+        raise ValueError(f"tolerance_m2 must be at least 0, got {tolerance_m2!r}")
     plan = GridImportPlan()
     file_label = _("the file")
     if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
@@ -166,8 +168,8 @@ def _as_digits(value: Any) -> str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        # Beyond 15 digits it cannot be a code; str() of a huge int would even raise.
-        return str(value) if 0 <= value < 10**15 else "-"
+        # Beyond 15 digits it cannot be a code, and str() of a huge int would even raise.
+        return str(value) if 0 <= value < 10**15 else None
     if isinstance(value, str):
         return value.strip()
     return None
@@ -460,7 +462,7 @@ def _check_outside(located: list[_Draft], boundaries: dict[int, BaseGeometry], t
         area = area_m2(outside) if outside is not None else math.inf
         if area > tolerance_m2:
             draft.errors.append(
-                _("The cell extends %(area).1f m² outside its community %(community)s.")
+                _("The cell extends %(area).1f m² outside its %(community)s.")
                 % {"area": area, "community": _community_label(draft.community)}
             )
 

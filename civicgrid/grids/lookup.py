@@ -26,7 +26,9 @@ class GridIndex:
     version: tuple[object, ...]
 
     @classmethod
-    def build(cls, cells: list[tuple[int, str, dict[str, object]]], version: tuple[object, ...] = ()) -> GridIndex:
+    def build(
+        cls, cells: list[tuple[int, str, dict[str, object]]], version: tuple[object, ...] = ()
+    ) -> GridIndex:
         ordered = sorted(cells, key=lambda c: c[1])
         geoms = [from_geojson(boundary) for _, _, boundary in ordered]
         shapely.prepare(geoms)

@@ -48,7 +48,9 @@ class GridCell(models.Model):
         verbose_name = _("grid cell")
         verbose_name_plural = _("grid cells")
         ordering = ["code"]
-        indexes = [models.Index(fields=["min_lon", "max_lon", "min_lat", "max_lat"], name="gridcell_bbox_idx")]
+        indexes = [
+            models.Index(fields=["min_lon", "max_lon", "min_lat", "max_lat"], name="gridcell_bbox_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
@@ -57,7 +59,9 @@ class GridCell(models.Model):
 class Building(models.Model):
     """A building in a grid cell, with its 楼长 (building head)."""
 
-    grid_cell = models.ForeignKey(GridCell, on_delete=models.CASCADE, related_name="buildings", verbose_name=_("grid cell"))
+    grid_cell = models.ForeignKey(
+        GridCell, on_delete=models.CASCADE, related_name="buildings", verbose_name=_("grid cell")
+    )
     code = models.CharField(_("building code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=64)
     address = models.CharField(_("address"), max_length=200, blank=True)

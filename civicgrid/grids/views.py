@@ -6,8 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from civicgrid.accounts import permissions
-from civicgrid.accounts.models import User
-from civicgrid.accounts.permissions import Capability, require_capability
+from civicgrid.accounts.permissions import Capability, acting_user, require_capability
 from civicgrid.jurisdictions.queries import children_with_counts, scope_roots, visible_ancestors
 
 
@@ -18,7 +17,7 @@ def grid_map(request: HttpRequest) -> HttpResponse:
     Everything on the page is also in the HTML (tree, units, cell table), so it works without JavaScript
     and without map tiles; the map only draws the same data.
     """
-    user: User = request.user  # type: ignore[assignment]
+    user = acting_user(request)
     roots = scope_roots(user)
     code = request.GET.get("j")
     if not code:
@@ -51,6 +50,8 @@ def grid_map(request: HttpRequest) -> HttpResponse:
 @require_capability(Capability.VIEW_MAP)
 def tree_children(request: HttpRequest, code: str) -> HttpResponse:
     """The children of a tree node, loaded by htmx when the node is opened."""
-    user: User = request.user  # type: ignore[assignment]
+    user = acting_user(request)
     node = get_object_or_404(permissions.visible_jurisdictions(user), code=code)
-    return render(request, "grids/_tree_children.html", {"node": node, "children": children_with_counts(node)})
+    return render(
+        request, "grids/_tree_children.html", {"node": node, "children": children_with_counts(node)}
+    )

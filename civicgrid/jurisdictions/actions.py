@@ -30,10 +30,15 @@ def check_boundary(boundary: dict[str, Any] | None) -> dict[str, float | None]:
     try:
         geom = from_geojson(boundary)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-        raise ValidationError({"boundary": _("The boundary is not valid GeoJSON: %(reason)s") % {"reason": exc}}) from None
+        raise ValidationError(
+            {"boundary": _("The boundary is not valid GeoJSON: %(reason)s") % {"reason": exc}}
+        ) from None
     if geom.is_empty or not geom.is_valid:
         raise ValidationError(
-            {"boundary": _("The boundary is not a valid polygon: %(reason)s") % {"reason": explain_invalid(geom)}}
+            {
+                "boundary": _("The boundary is not a valid polygon: %(reason)s")
+                % {"reason": explain_invalid(geom)}
+            }
         )
     return dict(bbox_and_center(geom))
 
@@ -64,7 +69,10 @@ def do_upsert_jurisdiction(
         raise ValidationError({"parent": _("Only a city can be a root of the tree.")})
     if parent is not None and CHILD_LEVEL.get(Level(parent.level)) != level:
         raise ValidationError(
-            {"level": _("A %(child)s cannot lie directly under a %(parent)s.") % {"child": level.label, "parent": parent.get_level_display()}}
+            {
+                "level": _("A %(child)s cannot lie directly under a %(parent)s.")
+                % {"child": level.label, "parent": parent.get_level_display()}
+            }
         )
     check = check_division_code(code, level.value, parent.code if parent else None)
     if not check.ok:
@@ -90,13 +98,17 @@ def do_upsert_jurisdiction(
 
 def _move_subtree(old_path: str, new_path: str) -> None:
     # Descendants keep their own codes; only the prefix of their path changes.
-    for node in Jurisdiction.objects.select_for_update().filter(path__startswith=old_path).exclude(path=new_path):
+    for node in (
+        Jurisdiction.objects.select_for_update().filter(path__startswith=old_path).exclude(path=new_path)
+    ):
         node.path = new_path + node.path[len(old_path) :]
         node.save(update_fields=["path"])
 
 
 @transaction.atomic
-def do_set_boundary(jurisdiction: Jurisdiction, boundary: dict[str, Any] | None, *, actor: User | None) -> Jurisdiction:
+def do_set_boundary(
+    jurisdiction: Jurisdiction, boundary: dict[str, Any] | None, *, actor: User | None
+) -> Jurisdiction:
     derived = check_boundary(boundary)
     locked = Jurisdiction.objects.select_for_update().get(pk=jurisdiction.pk)
     locked.boundary = boundary
@@ -108,7 +120,9 @@ def do_set_boundary(jurisdiction: Jurisdiction, boundary: dict[str, Any] | None,
 
 @transaction.atomic
 def do_upsert_unit_type(*, code: str, name: str, sort_order: int = 0, actor: User | None) -> UnitType:
-    unit_type, _created = UnitType.objects.update_or_create(code=code, defaults={"name": name, "sort_order": sort_order})
+    unit_type, _created = UnitType.objects.update_or_create(
+        code=code, defaults={"name": name, "sort_order": sort_order}
+    )
     return unit_type
 
 
@@ -126,7 +140,9 @@ def do_upsert_unit(
     actor: User | None,
 ) -> tuple[Unit, bool]:
     if parent is not None and not jurisdiction.path.startswith(parent.jurisdiction.path):
-        raise ValidationError({"parent": _("A unit's parent unit must belong to the same or a higher jurisdiction.")})
+        raise ValidationError(
+            {"parent": _("A unit's parent unit must belong to the same or a higher jurisdiction.")}
+        )
     unit, created = Unit.objects.update_or_create(
         code=code,
         defaults={

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from civicgrid.accounts.permissions import acting_user
 from civicgrid.core.admin_scope import ScopedAdminMixin, configure_site
 from civicgrid.jurisdictions import actions
 from civicgrid.jurisdictions.models import Jurisdiction, Unit, UnitType
@@ -23,7 +24,9 @@ class JurisdictionAdmin(ScopedAdminMixin, admin.ModelAdmin):  # type: ignore[typ
     fields = ("code", "name", "level", "kind", "parent", "path", "boundary", "is_active")
     list_select_related = ("parent",)
 
-    def save_model(self, request: HttpRequest, obj: Jurisdiction, form: ModelForm[Jurisdiction], change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Jurisdiction, form: ModelForm[Jurisdiction], change: bool
+    ) -> None:
         saved, _created = actions.do_upsert_jurisdiction(
             code=obj.code,
             name=obj.name,
@@ -31,7 +34,7 @@ class JurisdictionAdmin(ScopedAdminMixin, admin.ModelAdmin):  # type: ignore[typ
             parent=obj.parent,
             kind=obj.kind,
             boundary=obj.boundary,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
         )
         obj.pk, obj.path = saved.pk, saved.path
 
@@ -47,10 +50,17 @@ class UnitTypeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_superuser)
 
-    has_change_permission = has_add_permission = has_delete_permission = has_view_permission  # type: ignore[assignment]
+    has_change_permission = has_delete_permission = has_view_permission
 
-    def save_model(self, request: HttpRequest, obj: UnitType, form: ModelForm[UnitType], change: bool) -> None:
-        saved = actions.do_upsert_unit_type(code=obj.code, name=obj.name, sort_order=obj.sort_order, actor=request.user)  # type: ignore[arg-type]
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def save_model(
+        self, request: HttpRequest, obj: UnitType, form: ModelForm[UnitType], change: bool
+    ) -> None:
+        saved = actions.do_upsert_unit_type(
+            code=obj.code, name=obj.name, sort_order=obj.sort_order, actor=acting_user(request)
+        )
         obj.pk = saved.pk
 
 
@@ -73,6 +83,6 @@ class UnitAdmin(ScopedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
             short_name=obj.short_name,
             office_phone=obj.office_phone,
             sort_order=obj.sort_order,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=acting_user(request),
         )
         obj.pk = saved.pk

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from civicgrid.accounts import permissions
-from civicgrid.accounts.models import User
+from civicgrid.accounts.permissions import acting_user
 from civicgrid.jurisdictions.models import Jurisdiction
 
 router = Router(tags=["jurisdictions"])
@@ -33,11 +33,13 @@ class JurisdictionOut(Schema):
 
 
 def visible_node(request: HttpRequest, code: str) -> Jurisdiction:
-    user: User = request.user  # type: ignore[assignment]
+    user = acting_user(request)
     return get_object_or_404(permissions.visible_jurisdictions(user), code=code)
 
 
-@router.get("/jurisdictions/{code}", response=JurisdictionOut, summary="A jurisdiction with its children and units")
+@router.get(
+    "/jurisdictions/{code}", response=JurisdictionOut, summary="A jurisdiction with its children and units"
+)
 def jurisdiction_detail(request: HttpRequest, code: str) -> dict[str, Any]:
     node = visible_node(request, code)
     return {
@@ -48,7 +50,8 @@ def jurisdiction_detail(request: HttpRequest, code: str) -> dict[str, Any]:
         "parent_code": node.parent.code if node.parent_id and node.parent else None,
         "center": [node.center_lon, node.center_lat] if node.center_lon is not None else None,
         "children": [
-            {"code": c.code, "name": c.name, "level": c.level, "kind": c.kind} for c in node.children.order_by("code")
+            {"code": c.code, "name": c.name, "level": c.level, "kind": c.kind}
+            for c in node.children.order_by("code")
         ],
         "units": [
             {"code": u.code, "name": u.name, "unit_type": u.unit_type.name}
@@ -57,7 +60,9 @@ def jurisdiction_detail(request: HttpRequest, code: str) -> dict[str, Any]:
     }
 
 
-@router.get("/jurisdictions/{code}/boundaries.geojson", summary="The boundary of a jurisdiction and of its children")
+@router.get(
+    "/jurisdictions/{code}/boundaries.geojson", summary="The boundary of a jurisdiction and of its children"
+)
 def jurisdiction_boundaries(request: HttpRequest, code: str) -> dict[str, Any]:
     node = visible_node(request, code)
     features = []

@@ -87,7 +87,9 @@ def _load_boundaries(ctx: DemoContext, county: Jurisdiction) -> None:
     """Real district outline; township and community areas are a deterministic partition of it (no official
     street-level polygons are published), townships in code order from north to south."""
     if county.boundary is None:
-        county = do_set_boundary(county, to_geojson(snap(from_geojson(_district_boundary(ctx, county.code)))), actor=None)
+        county = do_set_boundary(
+            county, to_geojson(snap(from_geojson(_district_boundary(ctx, county.code)))), actor=None
+        )
     townships = list(county.children.filter(level=Level.TOWNSHIP).order_by("code"))
     if all(t.boundary is not None for t in townships) and all(
         c.boundary is not None for t in townships for c in t.children.all()
@@ -101,24 +103,50 @@ def _load_boundaries(ctx: DemoContext, county: Jurisdiction) -> None:
         kids = communities[township.pk]
         for community, part in zip(kids, partition(area, [_weight(c) for c in kids]), strict=True):
             do_set_boundary(community, to_geojson(part), actor=None)
-    ctx.say(f"    boundaries: {len(townships)} townships, {sum(map(len, communities.values()))} communities partitioned")
+    ctx.say(
+        f"    boundaries: {len(townships)} townships, {sum(map(len, communities.values()))} communities partitioned"
+    )
 
 
 def _load_units(county: Jurisdiction) -> None:
-    types = {code: do_upsert_unit_type(code=code, name=name, sort_order=i, actor=None) for i, (code, name) in enumerate(UNIT_TYPES)}
+    types = {
+        code: do_upsert_unit_type(code=code, name=name, sort_order=i, actor=None)
+        for i, (code, name) in enumerate(UNIT_TYPES)
+    }
     city = county.parent
     assert city is not None
     for i, (type_code, name) in enumerate(CITY_UNITS):
-        do_upsert_unit(code=unit_code(city.code, type_code), name=city.name + name[1:], unit_type=types[type_code], jurisdiction=city, sort_order=i, actor=None)
+        do_upsert_unit(
+            code=unit_code(city.code, type_code),
+            name=city.name + name[1:],
+            unit_type=types[type_code],
+            jurisdiction=city,
+            sort_order=i,
+            actor=None,
+        )
     short = county.name.removesuffix("区").removesuffix("县")
     for i, (type_code, pattern) in enumerate(COUNTY_UNITS):
         name = pattern.format(name=county.name, city=city.name, short=short)
-        do_upsert_unit(code=unit_code(county.code, type_code), name=name, unit_type=types[type_code], jurisdiction=county, sort_order=i, actor=None)
+        do_upsert_unit(
+            code=unit_code(county.code, type_code),
+            name=name,
+            unit_type=types[type_code],
+            jurisdiction=county,
+            sort_order=i,
+            actor=None,
+        )
     for township in county.children.order_by("code"):
         t_short = township.name.removesuffix("街道").removesuffix("镇").removesuffix("乡")
         for i, (type_code, pattern) in enumerate(TOWNSHIP_UNITS):
             name = pattern.format(name=township.name, short=t_short)
-            do_upsert_unit(code=unit_code(township.code, type_code), name=name, unit_type=types[type_code], jurisdiction=township, sort_order=i, actor=None)
+            do_upsert_unit(
+                code=unit_code(township.code, type_code),
+                name=name,
+                unit_type=types[type_code],
+                jurisdiction=township,
+                sort_order=i,
+                actor=None,
+            )
         for community in township.children.order_by("code"):
             suffix = "村民委员会" if community.kind == "村" else "居民委员会"
             do_upsert_unit(

@@ -43,7 +43,13 @@ def do_import_county(data_dir: Path, county_code: str, *, actor: User | None) ->
         name = short_community_name(node.name) if node.level == "community" else node.name
         # Boundaries are set by other steps (demo partition, GIS imports); re-importing names keeps them.
         jurisdiction, created = do_upsert_jurisdiction(
-            code=node.code, name=name, level=node.level, parent=parent, kind=_kind(node), keep_boundary=True, actor=actor
+            code=node.code,
+            name=name,
+            level=node.level,
+            parent=parent,
+            kind=_kind(node),
+            keep_boundary=True,
+            actor=actor,
         )
         if created:
             result.created += 1

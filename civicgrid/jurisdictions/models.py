@@ -19,7 +19,11 @@ class Level(models.TextChoices):
 
 # Lowest first: 小事不出村、大事不出镇、难事不出区.
 LADDER: tuple[Level, ...] = (Level.COMMUNITY, Level.TOWNSHIP, Level.COUNTY, Level.CITY)
-CHILD_LEVEL: dict[Level, Level] = {Level.CITY: Level.COUNTY, Level.COUNTY: Level.TOWNSHIP, Level.TOWNSHIP: Level.COMMUNITY}
+CHILD_LEVEL: dict[Level, Level] = {
+    Level.CITY: Level.COUNTY,
+    Level.COUNTY: Level.TOWNSHIP,
+    Level.TOWNSHIP: Level.COMMUNITY,
+}
 
 
 class Jurisdiction(models.Model):
@@ -33,10 +37,17 @@ class Jurisdiction(models.Model):
         _("kind"), max_length=16, blank=True, help_text=_("Local type, e.g. 街道, 镇, 乡, 社区, 村")
     )
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     path = models.CharField(_("path"), max_length=96, unique=True, editable=False)
-    boundary = models.JSONField(_("boundary"), null=True, blank=True, help_text=_("GeoJSON Polygon or MultiPolygon"))
+    boundary = models.JSONField(
+        _("boundary"), null=True, blank=True, help_text=_("GeoJSON Polygon or MultiPolygon")
+    )
     # Bounding box and centre, derived from the boundary by the action that sets it.
     min_lon = models.FloatField(null=True, blank=True, editable=False)
     min_lat = models.FloatField(null=True, blank=True, editable=False)
@@ -89,12 +100,19 @@ class Unit(models.Model):
     code = models.CharField(_("unit code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
     short_name = models.CharField(_("short name"), max_length=32, blank=True)
-    unit_type = models.ForeignKey(UnitType, on_delete=models.PROTECT, related_name="units", verbose_name=_("unit type"))
+    unit_type = models.ForeignKey(
+        UnitType, on_delete=models.PROTECT, related_name="units", verbose_name=_("unit type")
+    )
     jurisdiction = models.ForeignKey(
         Jurisdiction, on_delete=models.PROTECT, related_name="units", verbose_name=_("jurisdiction")
     )
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent unit")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent unit"),
     )
     office_phone = models.CharField(
         _("office phone"), max_length=32, blank=True, help_text=_("The unit's public number, not a person's")

@@ -21,7 +21,9 @@ def scope_roots(user: User) -> list[Jurisdiction]:
 
 
 def children_with_counts(node: Jurisdiction) -> QuerySet[Jurisdiction]:
-    return node.children.annotate(n_children=Count("children", distinct=True), n_cells=Count("grid_cells", distinct=True))
+    return node.children.annotate(
+        n_children=Count("children", distinct=True), n_cells=Count("grid_cells", distinct=True)
+    )
 
 
 def visible_ancestors(user: User, node: Jurisdiction) -> list[Jurisdiction]:

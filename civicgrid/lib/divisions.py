@@ -58,7 +58,9 @@ def load_county_tree(data_dir: Path, county_code: str) -> DivisionNode:
             town = townships.setdefault(
                 row["town_code"], DivisionNode(code=row["town_code"], name=row["town"], level="township")
             )
-            town.children.append(DivisionNode(code=row["village_code"], name=row["village"], level="community"))
+            town.children.append(
+                DivisionNode(code=row["village_code"], name=row["village"], level="community")
+            )
     county.children = [townships[code] for code in sorted(townships)]
     for town in county.children:
         town.children.sort(key=lambda node: node.code)

@@ -76,7 +76,9 @@ def env_url(
     return value
 
 
-def env_choice(name: str, default: str, choices: tuple[str, ...], environ: Mapping[str, str] = os.environ) -> str:
+def env_choice(
+    name: str, default: str, choices: tuple[str, ...], environ: Mapping[str, str] = os.environ
+) -> str:
     value = env_str(name, default, environ)
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} must be one of: {', '.join(choices)}")

@@ -58,11 +58,15 @@ class LocalProjection:
 
     def forward(self, geom: BaseGeometry) -> BaseGeometry:
         lon0, lat0, kx, ky = self.lon0, self.lat0, self.kx, self.ky
-        return shapely.transform(geom, lambda xy: np.column_stack(((xy[:, 0] - lon0) * kx, (xy[:, 1] - lat0) * ky)))
+        return shapely.transform(
+            geom, lambda xy: np.column_stack(((xy[:, 0] - lon0) * kx, (xy[:, 1] - lat0) * ky))
+        )
 
     def inverse(self, geom: BaseGeometry) -> BaseGeometry:
         lon0, lat0, kx, ky = self.lon0, self.lat0, self.kx, self.ky
-        return shapely.transform(geom, lambda xy: np.column_stack((xy[:, 0] / kx + lon0, xy[:, 1] / ky + lat0)))
+        return shapely.transform(
+            geom, lambda xy: np.column_stack((xy[:, 0] / kx + lon0, xy[:, 1] / ky + lat0))
+        )
 
 
 def area_m2(geom: BaseGeometry, projection: LocalProjection | None = None) -> float:

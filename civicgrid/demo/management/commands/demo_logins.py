@@ -13,7 +13,11 @@ class Command(BaseCommand):
     help = "Print one demo login per role."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        present = set(User.objects.filter(username__in=[p.username for p in DEMO_PERSONAS]).values_list("username", flat=True))
+        present = set(
+            User.objects.filter(username__in=[p.username for p in DEMO_PERSONAS]).values_list(
+                "username", flat=True
+            )
+        )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for persona in DEMO_PERSONAS:
             if persona.username in present:

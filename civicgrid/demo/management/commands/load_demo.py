@@ -19,7 +19,9 @@ class Command(BaseCommand):
         data_dir = settings.SHARED_DATA_DIR
         if not (data_dir / "divisions" / "areas.csv").exists():
             raise CommandError(f"the shared data folder is missing: {data_dir} (set CIVICGRID_SHARED_DATA)")
-        ctx = DemoContext(data_dir=data_dir, out=self.stdout, password_hash=make_password(DEMO_PASSWORD))
+        ctx = DemoContext(
+            data_dir=data_dir, say=self.stdout.write, password_hash=make_password(DEMO_PASSWORD)
+        )
         started = time.monotonic()
         # One transaction: a failed step leaves the database as it was, and SQLite writes far faster.
         with transaction.atomic():

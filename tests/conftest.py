@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.db import transaction
+from django.test import Client
+
+from civicgrid.accounts import permissions
+from civicgrid.grids.lookup import reset_grid_index
+from tests.world import World, build_world
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    """The small two-district world (tests/world.py), built fresh for one test."""
+    reset_grid_index()
+    return build_world()
+
+
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[World]:
+    """The same world built once per module, for read-only tests (the permission matrix). It lives in an
+    outer transaction that is rolled back after the module; each test's own transaction nests inside."""
+    with django_db_blocker.unblock(), transaction.atomic():  # type: ignore[attr-defined]
+        reset_grid_index()
+        world = build_world()
+        yield world
+        transaction.set_rollback(True)
+    reset_grid_index()
+
+
+def _client_factory(world: World) -> Callable[[str], Client]:
+    def make(username: str) -> Client:
+        client = Client()
+        user = world.u(username)
+        permissions.forget_scope(user)
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def client_for(world: World) -> Callable[[str], Client]:
+    """client_for("tx_leader") → a test client logged in as that persona."""
+    return _client_factory(world)
+
+
+@pytest.fixture
+def shared_client_for(shared_world: World, db: None) -> Callable[[str], Client]:
+    return _client_factory(shared_world)
