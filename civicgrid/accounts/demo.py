@@ -19,10 +19,17 @@ class Persona:
     unit: str | None = None  # unit code
 
     def describe(self) -> str:
+        """e.g. "window_clerk 窗口受理员 @ 坡子街街道便民服务中心"."""
         if self.role is None:
             return "superuser (platform operator)"
-        where = self.unit or self.jurisdiction
-        return f"{self.role.label} @ {where}"
+        if self.unit:
+            where = Unit.objects.filter(code=self.unit).values_list("name", flat=True).first() or self.unit
+        else:
+            where = (
+                Jurisdiction.objects.filter(code=self.jurisdiction).values_list("name", flat=True).first()
+                or ""
+            )
+        return f"{self.role.value} {self.role.label} @ {where}"
 
 
 # Codes are those of 长沙市 (430100) / 天心区 (430103) / 坡子街街道 (430103002) / 八角亭社区 (430103002001).

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
@@ -56,14 +55,19 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = acting_user(request)
     member = get_object_or_404(permissions.visible_staff(user), pk=pk)
-    context = {
+    return render(request, "accounts/staff_detail.html", _detail_context(user, member, {}))
+
+
+def _detail_context(user: User, member: User, extra: dict[str, object]) -> dict[str, object]:
+    context: dict[str, object] = {
         "member": member,
         "grants": member.grants.select_related("jurisdiction", "unit").order_by("role"),
         "can_reveal": permissions.can_view_personal_data_of(user, member),
         "reveal_form": RevealForm(),
         "cells": member.grid_cells.select_related("community"),
     }
-    return render(request, "accounts/staff_detail.html", context)
+    context.update(extra)
+    return context
 
 
 @require_POST
@@ -74,9 +78,13 @@ def reveal_phone(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_object_or_404(permissions.visible_staff(user), pk=pk)
     form = RevealForm(request.POST)
     if not form.is_valid():
-        return render(request, "accounts/_reveal.html", {"member": member, "reveal_form": form}, status=400)
-    try:
-        phone = actions.do_reveal_phone(member, actor=user, purpose=form.cleaned_data["purpose"])
-    except PermissionDenied:
-        raise
-    return render(request, "accounts/_reveal.html", {"member": member, "phone": phone})
+        # 422 so that htmx swaps the form back in with its field error (htmx.config in base.html).
+        context = {"member": member, "reveal_form": form}
+        return render(request, _reveal_template(request), _detail_context(user, member, context), status=422)
+    phone = actions.do_reveal_phone(member, actor=user, purpose=form.cleaned_data["purpose"])
+    return render(request, _reveal_template(request), _detail_context(user, member, {"phone": phone}))
+
+
+def _reveal_template(request: HttpRequest) -> str:
+    # Without JavaScript the form posts normally: answer with the whole page, not the fragment.
+    return "accounts/_reveal.html" if request.htmx else "accounts/staff_detail.html"  # type: ignore[attr-defined]

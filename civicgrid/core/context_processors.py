@@ -7,4 +7,10 @@ from django.http import HttpRequest
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
-    return {"site_name": settings.CIVICGRID_SITE_NAME}
+    from civicgrid.accounts import permissions
+
+    return {
+        "site_name": settings.CIVICGRID_SITE_NAME,
+        # The navigation offers only what the user may open.
+        "nav_can_view_staff": permissions.scope_of(request.user).has(permissions.Capability.VIEW_STAFF),
+    }

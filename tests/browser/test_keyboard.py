@@ -28,9 +28,6 @@ def test_the_skip_link_is_the_first_tab_stop(page: Page) -> None:
     assert page.evaluate("document.getElementById('main').contains(document.activeElement)")
 
 
-@pytest.mark.xfail(
-    strict=True, reason='app bug: <main id="main"> needs tabindex="-1" to take focus from the skip link'
-)
 def test_the_skip_link_moves_focus_to_main(page: Page) -> None:
     page.goto("/accounts/login/")  # any page has the skip link; this one needs no login
 

@@ -80,10 +80,6 @@ def test_a_dispatcher_reveals_a_phone_with_a_purpose(page: Page, bworld: World) 
 
 
 # htmx 2 does not swap 4xx responses by default, so the form with its error never replaces the old one.
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: reveal_phone answers a bad form with 400, which htmx does not swap (see the report)",
-)
 def test_a_purpose_of_only_spaces_is_refused_at_the_field(page: Page, bworld: World) -> None:
     member = bworld.u("bjt_grid")
     login(page, "tx_dispatcher")
@@ -108,9 +104,6 @@ def test_a_window_clerk_may_not_open_the_directory(page: Page) -> None:
     expect(page.locator("#staff-rows")).to_have_count(0)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="app bug: base.html shows the Staff link to everyone, and it leads them to a 403"
-)
 def test_the_staff_link_is_only_shown_to_those_who_may_open_the_directory(page: Page) -> None:
     login(page, "pzj_window")
 
