@@ -5,10 +5,19 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.db import transaction
 from django.test import Client
+from django.utils import translation
 
 from civicgrid.accounts import permissions
 from civicgrid.grids.lookup import reset_grid_index
 from tests.world import World, build_world
+
+
+@pytest.fixture(autouse=True)
+def english_messages() -> Iterator[None]:
+    """Actions called directly by tests answer in English so assertions can name the message; requests
+    through the test client still get the user's language from LocaleMiddleware (Chinese by default)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied, Valid
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 
 from civicgrid.accounts import actions as staff_actions
 from civicgrid.accounts.models import Role, User
@@ -169,6 +170,14 @@ def test_bad_phone_is_refused_with_the_field(world: World) -> None:
     with pytest.raises(ValidationError) as caught:
         staff_actions.do_create_staff(username="p", full_name="p", phone="12345", actor=None)
     assert "phone" in caught.value.message_dict
+
+
+def test_errors_come_in_the_users_language(world: World) -> None:
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as caught:
+        do_upsert_jurisdiction(
+            code="430103002009", name="x", level="community", parent=world.j("430103"), actor=None
+        )
+    assert caught.value.message_dict["level"] == ["社区（村）不能直接隶属于区县。"]
 
 
 def test_tree_rules(world: World) -> None:
