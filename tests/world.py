@@ -58,6 +58,10 @@ UNITS = [
     ("430103002-service_center", "坡子街街道便民服务中心", "service_center", "430103002"),
     ("430103002-judicial_office", "坡子街街道司法所", "judicial_office", "430103002"),
     ("430111-cg", "雨花区城市管理和综合执法局", "cg", "430111"),
+    ("430100-cg", "长沙市城市管理和综合执法局", "cg", "430100"),
+    ("430103-zj", "天心区住房和城乡建设局", "zj", "430103"),
+    ("430103002-township_office", "坡子街街道办事处", "township_office", "430103002"),
+    ("430103002001-community_committee", "八角亭社区居民委员会", "community_committee", "430103002001"),
 ]
 
 
@@ -89,6 +93,13 @@ PERSONAS: list[PersonaSpec] = [
     PersonaSpec("bjt_building", Role.BUILDING_HEAD, jurisdiction="430103002001", phone="13900000014"),
     PersonaSpec("yh_admin", Role.ADMINISTRATOR, jurisdiction="430111", phone="13900000015"),
     PersonaSpec("yh_cg_handler", Role.HANDLER, unit="430111-cg", phone="13900000016"),
+    # Case desks and units at every level (the escalation ladder 社区 → 街道 → 区 → 市).
+    PersonaSpec("cs_cg_handler", Role.HANDLER, unit="430100-cg", phone="13900000017"),
+    PersonaSpec("tx_zj_handler", Role.HANDLER, unit="430103-zj", phone="13900000018"),
+    PersonaSpec("pzj_dispatcher", Role.DISPATCHER, jurisdiction="430103002", phone="13900000019"),
+    PersonaSpec("pzj_office_handler", Role.HANDLER, unit="430103002-township_office", phone="13900000020"),
+    PersonaSpec("bjt_cc_handler", Role.HANDLER, unit="430103002001-community_committee", phone="13900000021"),
+    PersonaSpec("yh_dispatcher", Role.DISPATCHER, jurisdiction="430111", phone="13900000022"),
 ]
 
 

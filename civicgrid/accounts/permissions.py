@@ -26,9 +26,13 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from civicgrid.accounts.models import Role, RoleGrant, User
+from civicgrid.cases.workflow import TRANSITIONS, Action, Cap
+from civicgrid.cases.workflow import Scope as CaseScope
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
+
+    from civicgrid.cases.models import Case, CaseAssignment
 
     from civicgrid.grids.models import Building, GridCell
     from civicgrid.jurisdictions.models import Jurisdiction, Unit
@@ -59,6 +63,28 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
 }
 assert set(ROLE_CAPABILITIES) == set(Role.values), "every role needs a capability set"
 
+# What each role may do to cases (the scopes are in civicgrid.cases.workflow.TRANSITIONS). Creating a case
+# needs REPORT; INTAKE adds registering, answering, voiding and withdrawing at the grant's level.
+ROLE_CASE_CAPABILITIES: dict[str, frozenset[Cap]] = {
+    Role.WINDOW_CLERK: frozenset({Cap.REPORT, Cap.INTAKE}),
+    Role.INTAKE_OPERATOR: frozenset({Cap.REPORT, Cap.INTAKE, Cap.VERIFY, Cap.REVISIT}),
+    Role.GRID_WORKER: frozenset({Cap.REPORT, Cap.VERIFY}),
+    # The 网格长 runs the community's desk: 小事不出村 needs someone to dispatch at community level.
+    Role.GRID_LEADER: frozenset({Cap.REPORT, Cap.INTAKE, Cap.DISPATCH, Cap.VERIFY}),
+    Role.BUILDING_HEAD: frozenset({Cap.REPORT}),
+    Role.DISPATCHER: frozenset({Cap.REPORT, Cap.INTAKE, Cap.DISPATCH, Cap.VERIFY, Cap.REVISIT}),
+    Role.HANDLER: frozenset({Cap.HANDLE}),
+    Role.MEDIATOR: frozenset({Cap.HANDLE}),
+    Role.SUPERVISOR: frozenset({Cap.SUPERVISE}),
+    Role.LEADER: frozenset({Cap.SUPERVISE}),  # a leader's instruction (批示) is a supervision order
+    Role.ADMINISTRATOR: frozenset(),
+}
+assert set(ROLE_CASE_CAPABILITIES) == set(Role.values), "every role needs a case capability set"
+# Unit-bound roles see only the cases their unit took part in; everyone else sees their subtree.
+CASES_BY_UNIT: frozenset[str] = frozenset({Role.HANDLER, Role.MEDIATOR})
+# Who may unmask a resident's phone on a case they can see (they call residents back); each view is logged.
+CAN_CONTACT_REPORTER: frozenset[Cap] = frozenset({Cap.INTAKE, Cap.DISPATCH, Cap.HANDLE, Cap.REVISIT, Cap.SUPERVISE})
+
 
 @dataclass(frozen=True)
 class ScopeEntry:
@@ -66,6 +92,7 @@ class ScopeEntry:
     path: str
     unit_id: int | None
     capabilities: frozenset[Capability]
+    case_caps: frozenset[Cap] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -116,7 +143,11 @@ def scope_of(user: User | AnonymousUser) -> Scope:
         is_superuser=user.is_superuser,
         entries=tuple(
             ScopeEntry(
-                role=role, path=path, unit_id=unit_id, capabilities=ROLE_CAPABILITIES.get(role, frozenset())
+                role=role,
+                path=path,
+                unit_id=unit_id,
+                capabilities=ROLE_CAPABILITIES.get(role, frozenset()),
+                case_caps=ROLE_CASE_CAPABILITIES.get(role, frozenset()),
             )
             for role, path, unit_id in grants
         ),
@@ -205,6 +236,105 @@ def can_administer_path(user: User | AnonymousUser, path: str) -> bool:
 def grantable_roles_for(user: User | AnonymousUser) -> list[str]:
     """Administrators may grant any role but only inside their subtree (checked by the action)."""
     return list(Role.values) if scope_of(user).has(Capability.ADMINISTER) else []
+
+
+# --- Cases ----------------------------------------------------------------------------------------------
+
+
+def visible_cases(user: User | AnonymousUser) -> QuerySet[Case]:
+    """Cases located in, or owned by a level in, the user's subtrees; for unit-bound roles (handlers,
+    mediators), the cases their unit was ever assigned; and the cases the user took in."""
+    from civicgrid.cases.models import Case
+
+    scope = scope_of(user)
+    if scope.is_superuser:
+        return Case.objects.all()
+    q = Q(pk__in=[])
+    paths: set[str] = set()
+    units: set[int] = set()
+    for entry in scope.entries:
+        if entry.role in CASES_BY_UNIT and entry.unit_id is not None:
+            units.add(entry.unit_id)
+        else:
+            paths.add(entry.path)
+    for path in sorted(paths):
+        q |= Q(origin_path__startswith=path) | Q(level_path__startswith=path)
+    if units:
+        q |= Q(pk__in=_assigned_case_ids(units))
+    if user.is_authenticated:
+        q |= Q(created_by_id=user.pk)
+    return Case.objects.filter(q)
+
+
+def _assigned_case_ids(units: set[int]) -> QuerySet[Any]:
+    from civicgrid.cases.models import CaseAssignment
+
+    return CaseAssignment.objects.filter(unit_id__in=sorted(units)).values("case_id")
+
+
+def can_report_at(user: User | AnonymousUser, path: str) -> bool:
+    """May take in a case located at ``path`` (or, with no location, owned by that level)."""
+    scope = scope_of(user)
+    return scope.is_superuser or any(Cap.REPORT in e.case_caps and path.startswith(e.path) for e in scope.entries)
+
+
+def case_action_allowed(
+    user: User | AnonymousUser,
+    case: Case,
+    action: Action,
+    *,
+    assignment: CaseAssignment | None = None,
+) -> bool:
+    """Whether the user may perform ``action`` on ``case`` (the status is checked by the action itself)."""
+    scope = scope_of(user)
+    if scope.is_superuser:
+        return True
+    transition = TRANSITIONS[action]
+    for cap, where in transition.by:
+        for entry in scope.entries:
+            if cap not in entry.case_caps:
+                continue
+            if where == CaseScope.LEVEL and case.level_path.startswith(entry.path):
+                if entry.role in CASES_BY_UNIT:
+                    continue  # a unit's handler never acts as a level's desk
+                return True
+            if where == CaseScope.LOCATION and case.origin_path.startswith(entry.path):
+                return True
+            if where == CaseScope.LEAD_UNIT and entry.unit_id is not None and entry.unit_id == case.lead_unit_id:
+                return True
+            if (
+                where == CaseScope.ASSIST_UNIT
+                and entry.unit_id is not None
+                and assignment is not None
+                and entry.unit_id == assignment.unit_id
+            ):
+                return True
+    return False
+
+
+def case_capabilities_on(user: User | AnonymousUser, case: Case) -> set[Cap]:
+    """The case capabilities a user holds over this case (used to offer buttons and unmask phones)."""
+    scope = scope_of(user)
+    if scope.is_superuser:
+        return set(Cap)
+    caps: set[Cap] = set()
+    for entry in scope.entries:
+        if entry.unit_id is not None and entry.role in CASES_BY_UNIT:
+            if entry.unit_id == case.lead_unit_id or case.assignments.filter(
+                unit_id=entry.unit_id, is_current=True
+            ).exists():
+                caps |= entry.case_caps
+        elif case.level_path.startswith(entry.path) or case.origin_path.startswith(entry.path):
+            caps |= entry.case_caps
+    return caps
+
+
+def can_view_reporter_phone(user: User | AnonymousUser, case: Case) -> bool:
+    """Unmasking a resident's phone on a case: a capability that contacts residents, over this case.
+    The caller logs each view (cases.actions.do_reveal_reporter_phone)."""
+    if case.is_anonymous:
+        return scope_of(user).is_superuser
+    return bool(case_capabilities_on(user, case) & CAN_CONTACT_REPORTER)
 
 
 # --- View decorators -------------------------------------------------------------------------------------

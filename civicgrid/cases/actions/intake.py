@@ -1,0 +1,325 @@
+"""Taking a case in (受理): validation, location → grid cell → jurisdiction, the owning level, the number,
+idempotent retries, photos, and revealing the resident's phone."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicgrid.accounts.actions import check_phone
+from civicgrid.accounts.permissions import can_report_at, can_view_reporter_phone, scope_of
+from civicgrid.cases import clocks, notify
+from civicgrid.cases.actions.base import require_text
+from civicgrid.cases.models import (
+    Case,
+    CaseEvent,
+    CaseNumberCounter,
+    CasePhoto,
+    Category,
+    Channel,
+    HandlingClass,
+    Kind,
+    Nature,
+    PhotoStage,
+    Stage,
+    Urgency,
+)
+from civicgrid.cases.workflow import Action, Cap, Status
+from civicgrid.core import crypto
+from civicgrid.core.actions import do_log_personal_data_access
+from civicgrid.grids.lookup import locate_grid_cell
+from civicgrid.jurisdictions.models import Jurisdiction, Level
+from civicgrid.lib import clock
+
+if TYPE_CHECKING:
+    from civicgrid.accounts.models import User
+    from civicgrid.grids.models import GridCell
+
+# What an uploaded photo may be, recognised by its first bytes (the declared content type is not trusted).
+_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
+MAX_PHOTOS = 9
+
+
+@dataclass(frozen=True)
+class PhotoUpload:
+    name: str
+    content: bytes
+
+
+def check_photo(photo: PhotoUpload) -> str:
+    """The photo's real content type; ValidationError naming the file when it is not an accepted image."""
+    limit = settings.CASE_PHOTO_MAX_BYTES
+    if len(photo.content) > limit:
+        raise ValidationError(
+            {"photos": _("%(name)s is larger than %(mb)s MB.") % {"name": photo.name, "mb": limit // (1024 * 1024)}}
+        )
+    if photo.content[:4] == b"RIFF" and photo.content[8:12] == b"WEBP":
+        return "image/webp"
+    for magic, content_type in _MAGIC:
+        if photo.content.startswith(magic):
+            return content_type
+    raise ValidationError({"photos": _("%(name)s is not a JPEG, PNG or WebP image.") % {"name": photo.name}})
+
+
+def next_case_number(city_code: str, year: int) -> str:
+    """``430100-2026-000123``: unique per city and year. The counter row is locked only for the UPDATE when
+    no transaction is open (the HTTP intake path), so concurrent intakes do not queue behind each other."""
+    with transaction.atomic():
+        updated = CaseNumberCounter.objects.filter(city_code=city_code, year=year).update(last=F("last") + 1)
+        if not updated:
+            try:
+                with transaction.atomic():
+                    CaseNumberCounter.objects.create(city_code=city_code, year=year, last=1)
+            except IntegrityError:  # another intake created the row first
+                CaseNumberCounter.objects.filter(city_code=city_code, year=year).update(last=F("last") + 1)
+        last = CaseNumberCounter.objects.filter(city_code=city_code, year=year).values_list("last", flat=True).get()
+    return f"{city_code}-{year}-{last:06d}"
+
+
+def _city_code(origin: Jurisdiction) -> str:
+    codes = [c for c in origin.path.split("/") if c]
+    ancestors = {j.code: j.level for j in Jurisdiction.objects.filter(code__in=codes).only("code", "level")}
+    for code in codes:
+        if ancestors.get(code) == Level.CITY:
+            return code
+    return codes[0]
+
+
+def _locate(
+    lon: float | None, lat: float | None, jurisdiction: Jurisdiction | None
+) -> tuple[Jurisdiction, GridCell | None]:
+    if (lon is None) != (lat is None):
+        raise ValidationError({"location": _("Give both longitude and latitude, or neither.")})
+    if lon is not None and lat is not None:
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ValidationError({"location": _("The coordinates are out of range.")})
+        cell = locate_grid_cell(lon, lat)
+        if cell is not None:
+            return cell.community, cell
+        if jurisdiction is None:
+            raise ValidationError(
+                {"location": _("The point lies outside every grid cell; choose the community or street.")}
+            )
+        return jurisdiction, None
+    if jurisdiction is None:
+        raise ValidationError({"location": _("Give a point on the map or choose the community or street.")})
+    return jurisdiction, None
+
+
+def _owning_level(origin: Jurisdiction, actor: User | None) -> Jurisdiction:
+    """首接负责: the case starts at the level of the desk that took it in — the deepest of the actor's
+    grants (with the right to take cases in) that contains the place. Cases from the public (no actor)
+    start at CASE_PUBLIC_INTAKE_LEVEL above the place (the county's hotline station by default)."""
+    if actor is not None:
+        scope = scope_of(actor)
+        paths = [e.path for e in scope.entries if Cap.REPORT in e.case_caps and origin.path.startswith(e.path)]
+        if paths:
+            return Jurisdiction.objects.get(path=max(paths, key=len))
+        if not scope.is_superuser:
+            raise PermissionDenied(_("You may not take in cases for this place."))
+    wanted = settings.CASE_PUBLIC_INTAKE_LEVEL
+    chain = list(origin.ancestors_and_self())
+    for node in reversed(chain):
+        if node.level == wanted:
+            return node
+    return origin  # the place is above the wanted level (e.g. a whole county): it owns the case itself
+
+
+def _choice(value: str, choices: type[Channel] | type[Nature] | type[Kind] | type[HandlingClass] | type[Urgency],
+            field_name: str) -> str:
+    if value not in choices.values:
+        raise ValidationError({field_name: _("“%(value)s” is not a valid choice.") % {"value": value}})
+    return value
+
+
+def do_create_case(
+    *,
+    channel: str,
+    nature: str,
+    title: str,
+    description: str,
+    kind: str = Kind.APPEAL,
+    category: Category | None = None,
+    handling_class: str = HandlingClass.PROMISED,
+    urgency: str = Urgency.NORMAL,
+    address: str = "",
+    lon: float | None = None,
+    lat: float | None = None,
+    jurisdiction: Jurisdiction | None = None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    is_anonymous: bool = False,
+    photos: tuple[PhotoUpload, ...] = (),
+    intake_key: str | None = None,
+    actor: User | None,
+) -> tuple[Case, bool]:
+    """受理: record a case in ``received``. Returns ``(case, created)``; a retry with the same ``intake_key``
+    by the same actor returns the first case and ``created=False`` — never a duplicate."""
+    if intake_key:
+        intake_key = intake_key.strip()[:80]
+        existing = _existing(intake_key, actor)
+        if existing is not None:
+            return existing, False
+    errors: dict[str, list[str]] = {}
+
+    def collect(check: object) -> None:
+        try:
+            check()  # type: ignore[operator]
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                errors.setdefault(name, []).extend(messages)
+
+    clean: dict[str, object] = {}
+    collect(lambda: clean.update(title=require_text(title, "title", max_length=200)))
+    collect(lambda: clean.update(description=require_text(description, "description", max_length=20000)))
+    collect(lambda: _choice(channel, Channel, "channel"))
+    collect(lambda: _choice(nature, Nature, "nature"))
+    collect(lambda: _choice(kind, Kind, "kind"))
+    collect(lambda: _choice(handling_class, HandlingClass, "handling_class"))
+    collect(lambda: _choice(urgency, Urgency, "urgency"))
+    collect(lambda: clean.update(phone=_phone(reporter_phone)))
+    collect(lambda: clean.update(where=_locate(lon, lat, jurisdiction)))
+    if len(photos) > MAX_PHOTOS:
+        errors.setdefault("photos", []).append(_("At most %(n)s photos.") % {"n": MAX_PHOTOS})
+    photo_types: list[str] = []
+    for photo in photos[:MAX_PHOTOS]:
+        collect(lambda p=photo: photo_types.append(check_photo(p)))  # type: ignore[misc]
+    if len(address) > 200:
+        errors.setdefault("address", []).append(_("At most 200 characters."))
+    phone = str(clean.get("phone", ""))
+    if kind == Kind.APPEAL and not is_anonymous and not reporter_name.strip() and not phone:
+        errors.setdefault("reporter_name", []).append(
+            _("Give the resident's name or phone, or mark the request anonymous.")
+        )
+    if category is not None and not category.is_active:
+        errors.setdefault("category", []).append(_("This category is no longer in use."))
+    if errors:
+        raise ValidationError(errors)
+
+    origin, cell = clean["where"]  # type: ignore[misc]
+    if actor is not None and not can_report_at(actor, origin.path):
+        raise PermissionDenied(_("You may not take in cases for this place."))
+    level_node = _owning_level(origin, actor)
+    at = clock.now()
+    # The number is drawn before the intake transaction (see next_case_number); a failed intake leaves a gap.
+    number = next_case_number(_city_code(origin), timezone.localtime(at).year)
+    try:
+        with transaction.atomic():
+            case = Case.objects.create(
+                number=number,
+                kind=kind,
+                channel=channel,
+                nature=nature,
+                category=category,
+                handling_class=handling_class,
+                urgency=urgency,
+                title=clean["title"],
+                description=clean["description"],
+                address=address.strip(),
+                lon=lon,
+                lat=lat,
+                grid_cell=cell,
+                origin=origin,
+                origin_path=origin.path,
+                jurisdiction=level_node,
+                level=level_node.level,
+                level_path=level_node.path,
+                reporter_name=reporter_name.strip()[:64],
+                reporter_phone=phone,
+                reporter_phone_digest=crypto.digest(phone) if phone else "",
+                is_anonymous=is_anonymous,
+                needs_revisit=kind == Kind.APPEAL and bool(phone),
+                status=Status.RECEIVED,
+                version=1,
+                intake_key=intake_key or None,
+                created_by=actor,
+                received_at=at,
+            )
+            for photo, content_type in zip(photos, photo_types, strict=True):
+                _save_photo(case, photo, content_type, PhotoStage.INTAKE, actor=actor, at=at)
+            clocks.start_clocks(case, Stage.REGISTER, at=at)
+            clocks.refresh_due(case, at=at)
+            if case.due_at is not None:
+                case.save(update_fields=["due_at", "due_stage", "timing"])
+            CaseEvent.objects.create(
+                case=case,
+                seq=1,
+                code=str(Action.CREATE),
+                actor=actor,
+                at=at,
+                from_status="",
+                to_status=Status.RECEIVED,
+                data={"channel": channel, "level": level_node.level, "jurisdiction": level_node.code},
+            )
+            if not is_anonymous:
+                notify.tell_resident(case, "case.received", notify.receipt_text(case))
+    except IntegrityError:
+        # Two retries with the same key raced: the other one created the case.
+        if intake_key:
+            existing = _existing(intake_key, actor)
+            if existing is not None:
+                return existing, False
+        raise
+    return case, True
+
+
+def _phone(value: str) -> str:
+    try:
+        return check_phone(value)
+    except ValidationError:
+        raise ValidationError(
+            {"reporter_phone": _("Enter an 11-digit mobile number or a landline with its area code.")}
+        ) from None
+
+
+def _existing(intake_key: str, actor: User | None) -> Case | None:
+    case = Case.objects.filter(intake_key=intake_key).first()
+    if case is None:
+        return None
+    if case.created_by_id != (actor.pk if actor else None):
+        raise ValidationError({"intake_key": _("This idempotency key was already used by someone else.")})
+    return case
+
+
+def _save_photo(
+    case: Case, photo: PhotoUpload, content_type: str, stage: str, *, actor: User | None, at: datetime
+) -> CasePhoto:
+    from django.core.files.base import ContentFile
+
+    digest = hashlib.sha256(photo.content).hexdigest()
+    extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[content_type]
+    record = CasePhoto(
+        case=case,
+        stage=stage,
+        content_type=content_type,
+        size=len(photo.content),
+        sha256=digest,
+        uploaded_by=actor,
+        at=at,
+    )
+    record.file.save(f"{case.number}-{digest[:12]}.{extension}", ContentFile(photo.content), save=False)
+    record.save()
+    return record
+
+
+def do_reveal_reporter_phone(case: Case, *, actor: User, purpose: str = "") -> str:
+    """The resident's unmasked phone for a permitted user; every call is logged."""
+    if not can_view_reporter_phone(actor, case):
+        raise PermissionDenied(_("You may not see this resident's phone number."))
+    with transaction.atomic():
+        do_log_personal_data_access(
+            actor=actor, subject_type="case", subject_id=case.pk, field="reporter_phone", purpose=purpose
+        )
+    return case.reporter_phone or ""
+
+
+__all__ = ["PhotoUpload", "check_photo", "do_create_case", "do_reveal_reporter_phone", "next_case_number"]
