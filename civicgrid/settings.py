@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from xstatic.pkg import leaflet as xstatic_leaflet
 
-from civicgrid.lib.env import env_bool, env_int, env_list, env_str, env_url
+from civicgrid.lib.env import env_bool, env_choice, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CIVICGRID_VAR_DIR", str(BASE_DIR / "var")))
@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     "civicgrid.jurisdictions",
     "civicgrid.accounts",
     "civicgrid.grids",
+    "civicgrid.workcalendar",
+    "civicgrid.notifications",
+    "civicgrid.cases",
     "civicgrid.demo",
 ]
 
@@ -198,4 +201,21 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
+# Notification delivery, one backend per channel (civicgrid/notifications/backends.py). SMS and e-mail
+# are only logged (phone masked) until a gateway backend is configured; a bad path stops start-up.
+_LOG_BACKEND = "civicgrid.notifications.backends.LogBackend"
+NOTIFICATION_BACKENDS = {
+    "in_app": "civicgrid.notifications.backends.InAppBackend",
+    "sms": env_str("NOTIFY_SMS_BACKEND", "") or _LOG_BACKEND,
+    "email": env_str("NOTIFY_EMAIL_BACKEND", "") or _LOG_BACKEND,
+}
+
 CIVICGRID_SITE_NAME = _("CivicGrid")
+
+# Cases (civicgrid/cases). Time limits, categories and escalation rules are data in the admin, not here.
+# Photos larger than this are refused at intake (the field and the file are named in the error).
+CASE_PHOTO_MAX_BYTES = env_int("CASE_PHOTO_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Where a case from the public (web, Open311, no staff actor) starts: the place's ancestor at this level.
+CASE_PUBLIC_INTAKE_LEVEL = env_choice(
+    "CASE_PUBLIC_INTAKE_LEVEL", "county", choices=("city", "county", "township", "community")
+)

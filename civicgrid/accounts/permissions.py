@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from civicgrid.cases.models import Case, CaseAssignment
-
     from civicgrid.grids.models import Building, GridCell
     from civicgrid.jurisdictions.models import Jurisdiction, Unit
 
@@ -83,7 +82,9 @@ assert set(ROLE_CASE_CAPABILITIES) == set(Role.values), "every role needs a case
 # Unit-bound roles see only the cases their unit took part in; everyone else sees their subtree.
 CASES_BY_UNIT: frozenset[str] = frozenset({Role.HANDLER, Role.MEDIATOR})
 # Who may unmask a resident's phone on a case they can see (they call residents back); each view is logged.
-CAN_CONTACT_REPORTER: frozenset[Cap] = frozenset({Cap.INTAKE, Cap.DISPATCH, Cap.HANDLE, Cap.REVISIT, Cap.SUPERVISE})
+CAN_CONTACT_REPORTER: frozenset[Cap] = frozenset(
+    {Cap.INTAKE, Cap.DISPATCH, Cap.HANDLE, Cap.REVISIT, Cap.SUPERVISE}
+)
 
 
 @dataclass(frozen=True)
@@ -275,7 +276,9 @@ def _assigned_case_ids(units: set[int]) -> QuerySet[Any]:
 def can_report_at(user: User | AnonymousUser, path: str) -> bool:
     """May take in a case located at ``path`` (or, with no location, owned by that level)."""
     scope = scope_of(user)
-    return scope.is_superuser or any(Cap.REPORT in e.case_caps and path.startswith(e.path) for e in scope.entries)
+    return scope.is_superuser or any(
+        Cap.REPORT in e.case_caps and path.startswith(e.path) for e in scope.entries
+    )
 
 
 def case_action_allowed(
@@ -300,7 +303,11 @@ def case_action_allowed(
                 return True
             if where == CaseScope.LOCATION and case.origin_path.startswith(entry.path):
                 return True
-            if where == CaseScope.LEAD_UNIT and entry.unit_id is not None and entry.unit_id == case.lead_unit_id:
+            if (
+                where == CaseScope.LEAD_UNIT
+                and entry.unit_id is not None
+                and entry.unit_id == case.lead_unit_id
+            ):
                 return True
             if (
                 where == CaseScope.ASSIST_UNIT
@@ -320,9 +327,10 @@ def case_capabilities_on(user: User | AnonymousUser, case: Case) -> set[Cap]:
     caps: set[Cap] = set()
     for entry in scope.entries:
         if entry.unit_id is not None and entry.role in CASES_BY_UNIT:
-            if entry.unit_id == case.lead_unit_id or case.assignments.filter(
-                unit_id=entry.unit_id, is_current=True
-            ).exists():
+            if (
+                entry.unit_id == case.lead_unit_id
+                or case.assignments.filter(unit_id=entry.unit_id, is_current=True).exists()
+            ):
                 caps |= entry.case_caps
         elif case.level_path.startswith(entry.path) or case.origin_path.startswith(entry.path):
             caps |= entry.case_caps

@@ -106,8 +106,19 @@ def stop_clocks(case: Case, *stages: Stage, at: datetime, seq: int | None = None
         clock.next_fire_at = None
         if clock.is_late:
             case.was_overdue = True
-        clock.save(update_fields=["state", "stopped_at", "timing", "next_fire_at", "deadline_at", "warn_at",
-                                  "serious_at", "paused_at", "paused_amount"])
+        clock.save(
+            update_fields=[
+                "state",
+                "stopped_at",
+                "timing",
+                "next_fire_at",
+                "deadline_at",
+                "warn_at",
+                "serious_at",
+                "paused_at",
+                "paused_amount",
+            ]
+        )
         stopped.append(clock)
     return stopped
 
@@ -146,8 +157,15 @@ def resume_clocks(case: Case, *, at: datetime) -> list[CaseClock]:
         _unpause(clock, at)
         clock.next_fire_at = next_fire(clock)
         clock.save(
-            update_fields=["state", "paused_at", "paused_amount", "deadline_at", "warn_at", "serious_at",
-                           "next_fire_at"]
+            update_fields=[
+                "state",
+                "paused_at",
+                "paused_amount",
+                "deadline_at",
+                "warn_at",
+                "serious_at",
+                "next_fire_at",
+            ]
         )
         resumed.append(clock)
     return resumed
@@ -166,8 +184,16 @@ def extend_clocks(case: Case, stage: Stage, amount: Decimal, unit: str) -> list[
         clock.timing = Timing.ON_TIME
         if clock.state == ClockState.RUNNING:
             clock.next_fire_at = next_fire(clock)
-        clock.save(update_fields=["deadline_at", "serious_at", "warn_at", "extended_amount", "timing",
-                                  "next_fire_at"])
+        clock.save(
+            update_fields=[
+                "deadline_at",
+                "serious_at",
+                "warn_at",
+                "extended_amount",
+                "timing",
+                "next_fire_at",
+            ]
+        )
         changed.append(clock)
     return changed
 
@@ -183,8 +209,10 @@ def refresh_due(case: Case, *, at: datetime) -> None:
     first = min(clocks, key=lambda c: c.deadline_at)
     case.due_at = first.deadline_at
     case.due_stage = first.stage
-    worst = max((max(Timing(c.timing), timing_at(c, at), key=TIMING_RANK.__getitem__) for c in clocks),
-                key=TIMING_RANK.__getitem__)
+    worst = max(
+        (max(Timing(c.timing), timing_at(c, at), key=TIMING_RANK.__getitem__) for c in clocks),
+        key=TIMING_RANK.__getitem__,
+    )
     case.timing = worst
     if TIMING_RANK[worst] >= TIMING_RANK[Timing.OVERDUE]:
         case.was_overdue = True

@@ -7,6 +7,9 @@ changing ROLE_CASE_CAPABILITIES changes who is told.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -22,6 +25,20 @@ from civicgrid.notifications.models import Channel
 if TYPE_CHECKING:
     from civicgrid.cases.models import Case
     from civicgrid.jurisdictions.models import Jurisdiction
+
+
+_suppressed: ContextVar[bool] = ContextVar("civicgrid_notify_suppressed", default=False)
+
+
+@contextmanager
+def suppressed() -> Iterator[None]:
+    """No messages inside the block: the demo loader replays two years of history, which nobody should
+    be notified about today (and the worker should not deliver thousands of stale SMS on first start)."""
+    token = _suppressed.set(True)
+    try:
+        yield
+    finally:
+        _suppressed.reset(token)
 
 
 def _roles_with(cap: Cap) -> list[str]:
@@ -62,8 +79,12 @@ def oversight_staff(case: Case) -> list[User]:
     return list(User.objects.filter(pk__in=sorted(by_path[nearest])))
 
 
-def tell(users: list[User], case: Case, kind: str, subject: str, body: str = "", *, dedupe: str | None = None) -> int:
+def tell(
+    users: list[User], case: Case, kind: str, subject: str, body: str = "", *, dedupe: str | None = None
+) -> int:
     """In-app messages to staff. ``dedupe`` makes a repeated firing (the worker re-running) a no-op."""
+    if _suppressed.get():
+        return 0
     sent = 0
     for user in users:
         row = do_enqueue_notification(
@@ -83,7 +104,7 @@ def tell(users: list[User], case: Case, kind: str, subject: str, body: str = "",
 
 def tell_resident(case: Case, kind: str, body: str) -> None:
     """An SMS to the resident, when they left a phone number."""
-    if not case.reporter_phone:
+    if not case.reporter_phone or _suppressed.get():
         return
     do_enqueue_notification(
         channel=Channel.SMS,
@@ -101,11 +122,14 @@ def tell_resident(case: Case, kind: str, body: str) -> None:
 def receipt_text(case: Case) -> str:
     # Residents get the site's language (Chinese), whatever language the operator's screen is in.
     with translation.override(settings.LANGUAGE_CODE):
-        return _("Your request has been received, number %(number)s. We will reply within the time limit.") % {
-            "number": case.number
-        }
+        return _(
+            "Your request has been received, number %(number)s. We will reply within the time limit."
+        ) % {"number": case.number}
 
 
 def reply_text(case: Case) -> str:
     with translation.override(settings.LANGUAGE_CODE):
-        return _("Reply to your request %(number)s: %(reply)s") % {"number": case.number, "reply": case.reply[:300]}
+        return _("Reply to your request %(number)s: %(reply)s") % {
+            "number": case.number,
+            "reply": case.reply[:300],
+        }

@@ -89,7 +89,7 @@ def fire_clock(clock_id: int, *, now: datetime, rules: list[Rule]) -> int:
             return 0
         cases = Case.objects.filter(pk=case_id)
         if connection.features.has_select_for_update_skip_locked:
-            cases = cases.select_for_update(skip_locked=True)
+            cases = cases.select_for_update(skip_locked=True, no_key=True, of=("self",))
         case = cases.select_related("category", "jurisdiction").first()
         if case is None:
             return 0  # someone holds the case: next round
@@ -97,7 +97,7 @@ def fire_clock(clock_id: int, *, now: datetime, rules: list[Rule]) -> int:
         if k.state != ClockState.RUNNING or k.next_fire_at is None or k.next_fire_at > now:
             return 0  # already handled, paused or moved
         reached = clocks.timing_at(k, now)
-        fired = [t for t in _ORDER if TIMING_RANK[k.timing] < TIMING_RANK[t] <= TIMING_RANK[reached]]
+        fired = [t for t in _ORDER if TIMING_RANK[Timing(k.timing)] < TIMING_RANK[t] <= TIMING_RANK[reached]]
         old = k.timing
         k.timing = reached
         updated = CaseClock.objects.filter(pk=k.pk, timing=old, state=ClockState.RUNNING).update(

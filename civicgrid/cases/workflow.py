@@ -201,7 +201,9 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.REOPEN: _t({Status.REVISITED}, Status.HANDLING, _SUPERVISE),
     Action.FORCE_CLOSE: _t(_OPEN, Status.RESOLVED, _SUPERVISE),
     Action.WITHDRAW: _t(_BEFORE_REPLY, Status.WITHDRAWN, _INTAKE),
-    Action.ARCHIVE: _t({Status.RESOLVED, Status.REVISITED, Status.DIRECT_ANSWERED}, Status.ARCHIVED, _DISPATCH),
+    Action.ARCHIVE: _t(
+        {Status.RESOLVED, Status.REVISITED, Status.DIRECT_ANSWERED}, Status.ARCHIVED, _DISPATCH
+    ),
 }
 
 # Actions whose target depends on the decision: every allowed target, the table's ``target`` first.
@@ -213,7 +215,7 @@ RESULTS: dict[Action, frozenset[Status]] = {
 assert set(TRANSITIONS) == set(Action) - {Action.CREATE}, "every action but create is in the table"
 
 
-class TransitionNotAllowed(Exception):
+class TransitionNotAllowed(Exception):  # noqa: N818 — the style guide's name
     """The action is not allowed from the case's current status (nothing was changed)."""
 
     def __init__(self, action: Action, status: str) -> None:

@@ -79,8 +79,9 @@ def build_catalog() -> Catalog:
     return Catalog(road=road, illegal=illegal, major=major, consult=consult)
 
 
-def new_case(world: World, *, actor: str | None = "tx_hotline", point: tuple[float, float] = BJT_POINT,
-             **fields: Any) -> Case:
+def new_case(
+    world: World, *, actor: str | None = "tx_hotline", point: tuple[float, float] = BJT_POINT, **fields: Any
+) -> Case:
     values: dict[str, Any] = {
         "channel": "hotline",
         "nature": "complaint",
@@ -146,8 +147,14 @@ def _resolved(world: World, cat: Catalog) -> Case:
 
 def _revisited(world: World, cat: Catalog) -> Case:
     case = _resolved(world, cat)
-    do_revisit(case, channel="phone", resolution="unresolved", satisfaction="unsatisfied", comment="没修好",
-               actor=None)
+    do_revisit(
+        case,
+        channel="phone",
+        resolution="unresolved",
+        satisfaction="unsatisfied",
+        comment="没修好",
+        actor=None,
+    )
     case.refresh_from_db()
     return case
 
@@ -157,15 +164,23 @@ RECIPES: dict[Status, Callable[[World, Catalog], Case]] = {
     Status.CONFIRMING: lambda w, c: do_request_confirmation(_received(w, c), actor=None),
     Status.REGISTERED: _registered,
     Status.DISPATCHED: _dispatched,
-    Status.RETURN_REQUESTED: lambda w, c: do_request_return(_dispatched(w, c), reason="不属本单位职责", actor=None),
+    Status.RETURN_REQUESTED: lambda w, c: do_request_return(
+        _dispatched(w, c), reason="不属本单位职责", actor=None
+    ),
     Status.HANDLING: _handling,
-    Status.WAITING: lambda w, c: do_await_resident(_with_extension_request(w, c), note="等待补充材料", actor=None),
-    Status.SUSPENDED: lambda w, c: do_suspend(_with_extension_request(w, c), reason="等待法院裁定", actor=None),
+    Status.WAITING: lambda w, c: do_await_resident(
+        _with_extension_request(w, c), note="等待补充材料", actor=None
+    ),
+    Status.SUSPENDED: lambda w, c: do_suspend(
+        _with_extension_request(w, c), reason="等待法院裁定", actor=None
+    ),
     Status.REPLIED: _replied,
     Status.RESOLVED: _resolved,
     Status.REVISITED: _revisited,
     Status.ARCHIVED: lambda w, c: do_archive(_revisited(w, c), actor=None),
-    Status.DIRECT_ANSWERED: lambda w, c: do_answer_directly(_received(w, c), answer="请携带身份证办理", actor=None),
+    Status.DIRECT_ANSWERED: lambda w, c: do_answer_directly(
+        _received(w, c), answer="请携带身份证办理", actor=None
+    ),
     Status.VOID: lambda w, c: do_void(_received(w, c), reason="重复来电", actor=None),
     Status.MERGED: lambda w, c: do_merge(_received(w, c), master=_received(w, c), actor=None),
     Status.SPLIT: lambda w, c: _split(w, c),

@@ -4,6 +4,7 @@ and changes nothing — not the case row, not its events, clocks or assignments.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -87,7 +88,9 @@ PERFORM: dict[Action, Callable[[World, Catalog, Case], Any]] = {
     ),
     Action.SUPERVISE: lambda w, c, case: a.do_supervise(case, opinion="请加快办理", actor=None),
     Action.URGE: lambda w, c, case: a.do_urge(case, note="请尽快签收", actor=None),
-    Action.REPLY: lambda w, c, case: (_reply if case.status == Status.HANDLING else _reply_unprepared)(w, c, case),
+    Action.REPLY: lambda w, c, case: (_reply if case.status == Status.HANDLING else _reply_unprepared)(
+        w, c, case
+    ),
     Action.VERIFY: lambda w, c, case: a.do_verify(case, passed=True, actor=None),
     Action.REVISIT: lambda w, c, case: a.do_revisit(
         case, channel="phone", resolution="resolved", satisfaction="satisfied", actor=None
@@ -101,7 +104,7 @@ assert set(PERFORM) == set(TRANSITIONS), "every action in the table has a way to
 
 
 def _snapshot(case: Case) -> tuple[Any, ...]:
-    row = Case.objects.filter(pk=case.pk).values().get()
+    row = dict(Case.objects.filter(pk=case.pk).values().get())
     row.pop("updated_at")
     return (
         row,
@@ -128,8 +131,11 @@ def test_every_action_from(status: Status, world: World) -> None:
                 assert after.status in expected, (action, status, after.status)
                 assert after.version > events_before
                 last = CaseEvent.objects.filter(case=after).order_by("-seq").first()
-                assert last is not None and last.seq == after.version
-                codes = set(CaseEvent.objects.filter(case=after, seq__gt=events_before).values_list("code", flat=True))
+                assert last is not None
+                assert last.seq == after.version
+                codes = set(
+                    CaseEvent.objects.filter(case=after, seq__gt=events_before).values_list("code", flat=True)
+                )
                 assert str(action) in codes, (action, codes)
             else:
                 with pytest.raises(TransitionNotAllowed):
@@ -141,9 +147,11 @@ def test_every_action_from(status: Status, world: World) -> None:
 def test_event_history_is_gap_free_and_ordered(world: World) -> None:
     catalog = build_catalog()
     case = reach(Status.ARCHIVED, world, catalog)
-    seqs = list(CaseEvent.objects.filter(case=case).order_by("seq").values_list("seq", "from_status", "to_status"))
+    seqs = list(
+        CaseEvent.objects.filter(case=case).order_by("seq").values_list("seq", "from_status", "to_status")
+    )
     assert [s for s, _, _ in seqs] == list(range(1, case.version + 1))
     # Each event starts where the previous one ended.
-    for (_, _, previous_to), (_, from_status, _) in zip(seqs, seqs[1:], strict=False):
+    for (_, _, previous_to), (_, from_status, _) in itertools.pairwise(seqs):
         assert from_status == previous_to
     assert seqs[-1][2] == Status.ARCHIVED

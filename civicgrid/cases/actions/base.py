@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from civicgrid.jurisdictions.models import Unit
 
 
-class CaseConflict(Exception):
+class CaseConflict(Exception):  # noqa: N818 — the name the API and docs use
     """Someone else changed the case since the caller read it; nothing was changed. Reload and retry."""
 
     def __init__(self, case: Case, expected: int) -> None:
@@ -38,22 +38,32 @@ class CaseConflict(Exception):
         self.expected = expected
         self.actual = case.version
         super().__init__(
-            _("Case %(number)s was changed by someone else (version %(actual)s, you saw %(expected)s). "
-              "Reload it and try again.")
+            _(
+                "Case %(number)s was changed by someone else (version %(actual)s, you saw %(expected)s). "
+                "Reload it and try again."
+            )
             % {"number": case.number, "actual": case.version, "expected": expected}
         )
 
 
 def lock_case(case: Case, *, expected_version: int | None = None) -> Case:
     """The case row, locked for this transaction; CaseConflict if its version moved since the caller read it."""
-    locked = Case.objects.select_for_update().select_related("category", "jurisdiction", "lead_unit").get(pk=case.pk)
+    # NO KEY UPDATE: we never change the case's key, so rows that merely reference it (events, clocks)
+    # can still be inserted by others meanwhile; ``of`` keeps the lock off the joined catalogue rows.
+    locked = (
+        Case.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("category", "jurisdiction", "lead_unit")
+        .get(pk=case.pk)
+    )
     expected = case.version if expected_version is None else expected_version
     if locked.version != expected:
         raise CaseConflict(locked, expected)
     return locked
 
 
-def authorize(actor: User | None, case: Case, action: Action, *, assignment: CaseAssignment | None = None) -> None:
+def authorize(
+    actor: User | None, case: Case, action: Action, *, assignment: CaseAssignment | None = None
+) -> None:
     """Raise PermissionDenied unless the actor may perform the action here (actor None: the system)."""
     if actor is not None and not case_action_allowed(actor, case, action, assignment=assignment):
         raise PermissionDenied(_("You may not %(action)s this case.") % {"action": Action(action).label})
@@ -112,9 +122,15 @@ def case_step(
         # already see the case, or it would have been a 404 before reaching here).
         to_status = check_transition(action, locked.status, target)
         if assignment is not None:
-            found = CaseAssignment.objects.select_for_update().filter(pk=assignment.pk, case_id=locked.pk).first()
+            found = (
+                CaseAssignment.objects.select_for_update(no_key=True)
+                .filter(pk=assignment.pk, case_id=locked.pk)
+                .first()
+            )
             if found is None or found.role != "assist" or not found.is_current:
-                raise ValidationError({"assignment": _("This is not a current co-handling assignment of the case.")})
+                raise ValidationError(
+                    {"assignment": _("This is not a current co-handling assignment of the case.")}
+                )
             assignment = found
         authorize(actor, locked, action, assignment=assignment)
         step = Step(
@@ -138,7 +154,15 @@ def finish(step: Step) -> CaseEvent:
         case.status = step.to_status
     case.version += 1
     clocks.refresh_due(case, at=step.at)
-    fields = step.update_fields | {"status", "version", "due_at", "due_stage", "timing", "was_overdue", "updated_at"}
+    fields = step.update_fields | {
+        "status",
+        "version",
+        "due_at",
+        "due_stage",
+        "timing",
+        "was_overdue",
+        "updated_at",
+    }
     case.save(update_fields=sorted(fields))
     return CaseEvent.objects.create(
         case=case,

@@ -60,7 +60,13 @@ def do_verify(
             step.set(rework_count=c.rework_count + 1)
             clocks.start_clocks(c, Stage.HANDLE, at=step.at)
             if c.lead_unit_id:
-                notify.tell(notify.unit_staff(c.lead_unit_id), c, "case.rework", _("Verification failed: rework"), note)
+                notify.tell(
+                    notify.unit_staff(c.lead_unit_id),
+                    c,
+                    "case.rework",
+                    _("Verification failed: rework"),
+                    note,
+                )
     return case
 
 
@@ -80,7 +86,9 @@ def do_revisit(
     if not reached:
         satisfaction, resolution = Satisfaction.NOT_RATED, ""
     if satisfaction not in Satisfaction.values:
-        raise ValidationError({"satisfaction": _("“%(value)s” is not a valid choice.") % {"value": satisfaction}})
+        raise ValidationError(
+            {"satisfaction": _("“%(value)s” is not a valid choice.") % {"value": satisfaction}}
+        )
     if resolution and resolution not in Resolution.values:
         raise ValidationError({"resolution": _("“%(value)s” is not a valid choice.") % {"value": resolution}})
     if reached and not resolution:
@@ -119,14 +127,19 @@ def do_reopen(case: Case, *, reason: str, to_dispatch: bool = False, actor: User
         c = step.case
         last = c.revisits.order_by("-at", "-pk").first()
         if last is None or not last.asks_for_rework:
-            raise ValidationError({"reason": _("Only a case the resident found unsolved or unsatisfying can be reopened.")})
+            raise ValidationError(
+                {"reason": _("Only a case the resident found unsolved or unsatisfying can be reopened.")}
+            )
         category = c.category
         if category is not None:
             if not category.allow_reopen:
                 raise ValidationError({"reason": _("Cases of this category cannot be reopened.")})
             if c.closed_at and step.at > c.closed_at + timedelta(days=category.reopen_window_days):
                 raise ValidationError(
-                    {"reason": _("The case closed more than %(n)s days ago.") % {"n": category.reopen_window_days}}
+                    {
+                        "reason": _("The case closed more than %(n)s days ago.")
+                        % {"n": category.reopen_window_days}
+                    }
                 )
             if c.reopen_count >= category.reopen_cap:
                 raise ValidationError(
@@ -137,7 +150,9 @@ def do_reopen(case: Case, *, reason: str, to_dispatch: bool = False, actor: User
         step.data = {"reason": reason, "to_dispatch": to_dispatch}
         if to_dispatch or lead is None:
             if lead is None and not to_dispatch:
-                raise ValidationError({"to_dispatch": _("No unit holds this case any more; reopen it for dispatch.")})
+                raise ValidationError(
+                    {"to_dispatch": _("No unit holds this case any more; reopen it for dispatch.")}
+                )
             desk = lead.dispatched_from if lead is not None else c.jurisdiction
             end_assignments(c)
             step.set(lead_unit=None, jurisdiction=desk, level=desk.level, level_path=desk.path)

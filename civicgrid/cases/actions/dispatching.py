@@ -37,8 +37,10 @@ def _check_units(case: Case, lead: Unit, assists: Sequence[Unit]) -> None:
             raise ValidationError({name: _("%(unit)s is no longer active.") % {"unit": unit.name}})
         if not unit.jurisdiction.path.startswith(case.level_path):
             raise ValidationError(
-                {name: _("%(unit)s is outside %(level)s; escalate the case instead.")
-                 % {"unit": unit.name, "level": case.jurisdiction.name}}
+                {
+                    name: _("%(unit)s is outside %(level)s; escalate the case instead.")
+                    % {"unit": unit.name, "level": case.jurisdiction.name}
+                }
             )
     if len({u.pk for u in units}) != len(units):
         raise ValidationError({"assist_units": _("Each unit may take part only once.")})
@@ -79,7 +81,11 @@ def do_dispatch(
             step.set(handling_class=HandlingClass.JOINT)
         step.set(lead_unit=lead, dispatched_at=step.at, owner_ruled=False)
         if lead.jurisdiction_id != desk.pk:
-            step.set(jurisdiction=lead.jurisdiction, level=lead.jurisdiction.level, level_path=lead.jurisdiction.path)
+            step.set(
+                jurisdiction=lead.jurisdiction,
+                level=lead.jurisdiction.level,
+                level_path=lead.jurisdiction.path,
+            )
         clocks.stop_clocks(c, Stage.DISPATCH, at=step.at)
         clocks.start_clocks(c, Stage.ACCEPT, at=step.at)
         if clocks.handle_starts_at_dispatch(c):
@@ -120,14 +126,20 @@ def do_request_return(case: Case, *, reason: str, basis: str = "", actor: User |
     with case_step(case, Action.REQUEST_RETURN, actor=actor, unit=case.lead_unit) as step:
         c = step.case
         if c.owner_ruled:
-            raise ValidationError({"reason": _("A ruling made your unit the owner of this case; it cannot be returned.")})
+            raise ValidationError(
+                {"reason": _("A ruling made your unit the owner of this case; it cannot be returned.")}
+            )
         lead = current_lead(c)
         if lead is not None and lead.return_due_at is not None and step.at > lead.return_due_at:
             raise ValidationError({"reason": _("The time to return this case has passed.")})
         step.data = {"reason": reason, "basis": basis[:200]}
         if lead is not None:
             notify.tell(
-                notify.desk_staff(lead.dispatched_from), c, "case.return_requested", _("A unit asks to return a case"), reason
+                notify.desk_staff(lead.dispatched_from),
+                c,
+                "case.return_requested",
+                _("A unit asks to return a case"),
+                reason,
             )
     return case
 
@@ -176,7 +188,13 @@ def do_reject_return(case: Case, *, note: str, actor: User | None) -> Case:
         if not clocks.running(c, Stage.ACCEPT):
             clocks.start_clocks(c, Stage.ACCEPT, at=step.at)
         step.data = {"note": note}
-        notify.tell(notify.unit_staff(lead.unit_id), c, "case.return_rejected", _("Return refused: the case is yours"), note)
+        notify.tell(
+            notify.unit_staff(lead.unit_id),
+            c,
+            "case.return_rejected",
+            _("Return refused: the case is yours"),
+            note,
+        )
     return case
 
 
@@ -248,7 +266,13 @@ def do_assist_return(case: Case, *, assignment: CaseAssignment, reason: str, act
             status=AssignmentStatus.RETURNED, is_current=False, returned_at=step.at, return_reason=reason
         )
         step.data = {"unit": a.unit.code, "reason": reason}
-        notify.tell(notify.desk_staff(a.dispatched_from), step.case, "case.assist_returned", _("A co-handling unit declined"), reason)
+        notify.tell(
+            notify.desk_staff(a.dispatched_from),
+            step.case,
+            "case.assist_returned",
+            _("A co-handling unit declined"),
+            reason,
+        )
     return case
 
 
@@ -261,7 +285,9 @@ def do_assist_reply(case: Case, *, assignment: CaseAssignment, reply: str, actor
         step.unit = a.unit
         if a.status != AssignmentStatus.ACCEPTED:
             raise ValidationError({"assignment": _("Sign for the case before replying.")})
-        CaseAssignment.objects.filter(pk=a.pk).update(status=AssignmentStatus.REPLIED, replied_at=step.at, reply=reply)
+        CaseAssignment.objects.filter(pk=a.pk).update(
+            status=AssignmentStatus.REPLIED, replied_at=step.at, reply=reply
+        )
         step.data = {"unit": a.unit.code, "reply": reply}
     return case
 

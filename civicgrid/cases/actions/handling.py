@@ -19,7 +19,6 @@ from civicgrid.cases.models import (
     AssignmentStatus,
     Case,
     CaseAssignment,
-
     DecisionStatus,
     ExtensionRequest,
     OrderKind,
@@ -46,14 +45,19 @@ def _amount(value: Decimal | float | str, field_name: str) -> Decimal:
 
 
 def do_request_extension(
-    case: Case, *, amount: Decimal | float | str, reason: str, time_unit: str | None = None, actor: User | None
+    case: Case,
+    *,
+    amount: Decimal | float | str,
+    reason: str,
+    time_unit: str | None = None,
+    actor: User | None,
 ) -> ExtensionRequest:
     """申请延期, before the handling deadline, within the cap on all extensions of the case."""
     amount = _amount(amount, "amount")
     reason = require_text(reason, "reason")
     with case_step(case, Action.REQUEST_EXTENSION, actor=actor, unit=case.lead_unit) as step:
         c = step.case
-        handle = [k for k in clocks.running(c, Stage.HANDLE)]
+        handle = list(clocks.running(c, Stage.HANDLE))
         if not handle:
             raise ValidationError({"amount": _("This case has no handling time limit to extend.")})
         last = max(handle, key=lambda k: k.deadline_at)
@@ -65,9 +69,10 @@ def do_request_extension(
         if ExtensionRequest.objects.filter(case=c, status=DecisionStatus.PENDING).exists():
             raise ValidationError({"amount": _("An extension request is already waiting for a decision.")})
         _check_cap(c, amount, unit)
+        assert c.lead_unit is not None, "a handling case has a lead unit"
         request = ExtensionRequest.objects.create(
             case=c,
-            unit_id=c.lead_unit_id,
+            unit=c.lead_unit,
             requested_by=step.actor,
             requested_at=step.at,
             amount=amount,
@@ -75,7 +80,9 @@ def do_request_extension(
             reason=reason,
         )
         step.data = {"request": request.pk, "amount": str(amount), "time_unit": unit, "reason": reason}
-        notify.tell(notify.oversight_staff(c), c, "case.extension_requested", _("Extension requested"), reason)
+        notify.tell(
+            notify.oversight_staff(c), c, "case.extension_requested", _("Extension requested"), reason
+        )
     return request
 
 
@@ -89,8 +96,10 @@ def _check_cap(case: Case, amount: Decimal, unit: str) -> None:
     )
     if granted + amount > cap[0].value:
         raise ValidationError(
-            {"amount": _("Extensions may add at most %(cap)s in all; %(granted)s are already granted.")
-             % {"cap": cap[0].value, "granted": granted}}
+            {
+                "amount": _("Extensions may add at most %(cap)s in all; %(granted)s are already granted.")
+                % {"cap": cap[0].value, "granted": granted}
+            }
         )
 
 
@@ -106,7 +115,7 @@ def do_decide_extension(
     """延期审批 by the oversight office: approval moves the handling deadline(s) by the approved amount."""
     with case_step(case, Action.DECIDE_EXTENSION, actor=actor) as step:
         c = step.case
-        locked = ExtensionRequest.objects.select_for_update().get(pk=request.pk, case=c)
+        locked = ExtensionRequest.objects.select_for_update(no_key=True).get(pk=request.pk, case=c)
         if locked.status != DecisionStatus.PENDING:
             raise ValidationError({"request": _("This extension request was already decided.")})
         locked.decided_by = step.actor
@@ -214,21 +223,33 @@ def do_supervise(
     return order
 
 
-def do_urge(case: Case, *, note: str = "", trigger: str = Trigger.MANUAL, actor: User | None) -> SupervisionOrder:
+def do_urge(
+    case: Case, *, note: str = "", trigger: str = Trigger.MANUAL, actor: User | None
+) -> SupervisionOrder:
     """催办: a reminder to whoever holds the case now; counted."""
     with case_step(case, Action.URGE, actor=actor) as step:
         c = step.case
         order = SupervisionOrder.objects.create(
-            case=c, kind=OrderKind.URGE, trigger=trigger, by=step.actor, to_unit_id=c.lead_unit_id, at=step.at, opinion=note
+            case=c,
+            kind=OrderKind.URGE,
+            trigger=trigger,
+            by=step.actor,
+            to_unit_id=c.lead_unit_id,
+            at=step.at,
+            opinion=note,
         )
         step.set(urge_count=c.urge_count + 1)
         step.data = {"order": order.pk, "note": note, "trigger": trigger}
-        _tell_owner(c, "case.urged", _("Reminder: case waiting for you"), note, dedupe=f"urge:{c.pk}:{c.version}")
+        _tell_owner(
+            c, "case.urged", _("Reminder: case waiting for you"), note, dedupe=f"urge:{c.pk}:{c.version}"
+        )
     return order
 
 
 def _tell_owner(case: Case, kind: str, subject: str, body: str, dedupe: str | None = None) -> None:
-    users = notify.unit_staff(case.lead_unit_id) if case.lead_unit_id else notify.desk_staff(case.jurisdiction)
+    users = (
+        notify.unit_staff(case.lead_unit_id) if case.lead_unit_id else notify.desk_staff(case.jurisdiction)
+    )
     notify.tell(users, case, kind, subject, body, dedupe=dedupe)
 
 
@@ -249,11 +270,16 @@ def do_reply(
         with case_step(case, Action.REPLY, actor=actor, unit=case.lead_unit) as step:
             c = step.case
             waiting = CaseAssignment.objects.filter(
-                case=c, is_current=True, role="assist", status__in=[AssignmentStatus.DISPATCHED, AssignmentStatus.ACCEPTED]
+                case=c,
+                is_current=True,
+                role="assist",
+                status__in=[AssignmentStatus.DISPATCHED, AssignmentStatus.ACCEPTED],
             )
             if waiting.exists():
                 names = ", ".join(a.unit.name for a in waiting.select_related("unit"))
-                raise ValidationError({"reply": _("Waiting for the co-handling units: %(units)s.") % {"units": names}})
+                raise ValidationError(
+                    {"reply": _("Waiting for the co-handling units: %(units)s.") % {"units": names}}
+                )
             lead = current_lead(c)
             if lead is not None:
                 CaseAssignment.objects.filter(pk=lead.pk).update(
@@ -272,6 +298,3 @@ def do_reply(
         if not needs_verification:
             do_verify(case, passed=True, note=_("No verification required for this category."), actor=None)
     return case
-
-
-

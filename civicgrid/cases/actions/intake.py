@@ -4,9 +4,10 @@ idempotent retries, photos, and revealing the resident's phone."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
     from civicgrid.grids.models import GridCell
 
 # What an uploaded photo may be, recognised by its first bytes (the declared content type is not trusted).
+T = TypeVar("T")
+
 _MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
 MAX_PHOTOS = 9
 
@@ -60,7 +63,10 @@ def check_photo(photo: PhotoUpload) -> str:
     limit = settings.CASE_PHOTO_MAX_BYTES
     if len(photo.content) > limit:
         raise ValidationError(
-            {"photos": _("%(name)s is larger than %(mb)s MB.") % {"name": photo.name, "mb": limit // (1024 * 1024)}}
+            {
+                "photos": _("%(name)s is larger than %(mb)s MB.")
+                % {"name": photo.name, "mb": limit // (1024 * 1024)}
+            }
         )
     if photo.content[:4] == b"RIFF" and photo.content[8:12] == b"WEBP":
         return "image/webp"
@@ -81,7 +87,11 @@ def next_case_number(city_code: str, year: int) -> str:
                     CaseNumberCounter.objects.create(city_code=city_code, year=year, last=1)
             except IntegrityError:  # another intake created the row first
                 CaseNumberCounter.objects.filter(city_code=city_code, year=year).update(last=F("last") + 1)
-        last = CaseNumberCounter.objects.filter(city_code=city_code, year=year).values_list("last", flat=True).get()
+        last = (
+            CaseNumberCounter.objects.filter(city_code=city_code, year=year)
+            .values_list("last", flat=True)
+            .get()
+        )
     return f"{city_code}-{year}-{last:06d}"
 
 
@@ -121,7 +131,9 @@ def _owning_level(origin: Jurisdiction, actor: User | None) -> Jurisdiction:
     start at CASE_PUBLIC_INTAKE_LEVEL above the place (the county's hotline station by default)."""
     if actor is not None:
         scope = scope_of(actor)
-        paths = [e.path for e in scope.entries if Cap.REPORT in e.case_caps and origin.path.startswith(e.path)]
+        paths = [
+            e.path for e in scope.entries if Cap.REPORT in e.case_caps and origin.path.startswith(e.path)
+        ]
         if paths:
             return Jurisdiction.objects.get(path=max(paths, key=len))
         if not scope.is_superuser:
@@ -134,8 +146,11 @@ def _owning_level(origin: Jurisdiction, actor: User | None) -> Jurisdiction:
     return origin  # the place is above the wanted level (e.g. a whole county): it owns the case itself
 
 
-def _choice(value: str, choices: type[Channel] | type[Nature] | type[Kind] | type[HandlingClass] | type[Urgency],
-            field_name: str) -> str:
+def _choice(
+    value: str,
+    choices: type[Channel] | type[Nature] | type[Kind] | type[HandlingClass] | type[Urgency],
+    field_name: str,
+) -> str:
     if value not in choices.values:
         raise ValidationError({field_name: _("“%(value)s” is not a valid choice.") % {"value": value}})
     return value
@@ -171,41 +186,42 @@ def do_create_case(
             return existing, False
     errors: dict[str, list[str]] = {}
 
-    def collect(check: object) -> None:
+    def attempt(check: Callable[[], T]) -> T | None:
+        """Run one check; collect its errors so the resident's whole form is answered at once."""
         try:
-            check()  # type: ignore[operator]
+            return check()
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
                 errors.setdefault(name, []).extend(messages)
+            return None
 
-    clean: dict[str, object] = {}
-    collect(lambda: clean.update(title=require_text(title, "title", max_length=200)))
-    collect(lambda: clean.update(description=require_text(description, "description", max_length=20000)))
-    collect(lambda: _choice(channel, Channel, "channel"))
-    collect(lambda: _choice(nature, Nature, "nature"))
-    collect(lambda: _choice(kind, Kind, "kind"))
-    collect(lambda: _choice(handling_class, HandlingClass, "handling_class"))
-    collect(lambda: _choice(urgency, Urgency, "urgency"))
-    collect(lambda: clean.update(phone=_phone(reporter_phone)))
-    collect(lambda: clean.update(where=_locate(lon, lat, jurisdiction)))
+    clean_title = attempt(lambda: require_text(title, "title", max_length=200))
+    clean_description = attempt(lambda: require_text(description, "description", max_length=20000))
+    for value, choices, name in (
+        (channel, Channel, "channel"),
+        (nature, Nature, "nature"),
+        (kind, Kind, "kind"),
+        (handling_class, HandlingClass, "handling_class"),
+        (urgency, Urgency, "urgency"),
+    ):
+        attempt(lambda v=value, c=choices, n=name: _choice(v, c, n))  # type: ignore[misc]
+    phone = attempt(lambda: _phone(reporter_phone)) or ""
+    where = attempt(lambda: _locate(lon, lat, jurisdiction))
     if len(photos) > MAX_PHOTOS:
         errors.setdefault("photos", []).append(_("At most %(n)s photos.") % {"n": MAX_PHOTOS})
-    photo_types: list[str] = []
-    for photo in photos[:MAX_PHOTOS]:
-        collect(lambda p=photo: photo_types.append(check_photo(p)))  # type: ignore[misc]
+    photo_types = [attempt(lambda p=photo: check_photo(p)) for photo in photos[:MAX_PHOTOS]]  # type: ignore[misc]
     if len(address) > 200:
         errors.setdefault("address", []).append(_("At most 200 characters."))
-    phone = str(clean.get("phone", ""))
     if kind == Kind.APPEAL and not is_anonymous and not reporter_name.strip() and not phone:
         errors.setdefault("reporter_name", []).append(
             _("Give the resident's name or phone, or mark the request anonymous.")
         )
     if category is not None and not category.is_active:
         errors.setdefault("category", []).append(_("This category is no longer in use."))
-    if errors:
+    if errors or clean_title is None or clean_description is None or where is None:
         raise ValidationError(errors)
 
-    origin, cell = clean["where"]  # type: ignore[misc]
+    origin, cell = where
     if actor is not None and not can_report_at(actor, origin.path):
         raise PermissionDenied(_("You may not take in cases for this place."))
     level_node = _owning_level(origin, actor)
@@ -222,8 +238,8 @@ def do_create_case(
                 category=category,
                 handling_class=handling_class,
                 urgency=urgency,
-                title=clean["title"],
-                description=clean["description"],
+                title=clean_title,
+                description=clean_description,
                 address=address.strip(),
                 lon=lon,
                 lat=lat,
@@ -245,7 +261,7 @@ def do_create_case(
                 received_at=at,
             )
             for photo, content_type in zip(photos, photo_types, strict=True):
-                _save_photo(case, photo, content_type, PhotoStage.INTAKE, actor=actor, at=at)
+                _save_photo(case, photo, content_type or "", PhotoStage.INTAKE, actor=actor, at=at)
             clocks.start_clocks(case, Stage.REGISTER, at=at)
             clocks.refresh_due(case, at=at)
             if case.due_at is not None:

@@ -7,7 +7,15 @@ from django.utils.translation import gettext as _
 
 from civicgrid.cases import clocks, notify
 from civicgrid.cases.actions.base import Step
-from civicgrid.cases.models import AssignmentStatus, Case, CaseAssignment, CaseEvent, Category, EscalationHop, Stage
+from civicgrid.cases.models import (
+    AssignmentStatus,
+    Case,
+    CaseAssignment,
+    CaseEvent,
+    Category,
+    EscalationHop,
+    Stage,
+)
 from civicgrid.jurisdictions.models import LADDER, Jurisdiction, Level
 
 
@@ -16,8 +24,11 @@ def level_rank(level: str) -> int:
 
 
 def end_assignments(case: Case, *, status: AssignmentStatus = AssignmentStatus.ENDED) -> int:
-    """Close the current unit assignments (kept for the record; returns count against their unit)."""
-    return CaseAssignment.objects.filter(case=case, is_current=True).update(is_current=False, status=status)
+    """Close the current unit assignments (kept for the record; returns count against their unit). A unit
+    that already replied keeps "replied"; one still working ends with ``status``."""
+    current = CaseAssignment.objects.filter(case=case, is_current=True)
+    current.filter(status__in=[AssignmentStatus.DISPATCHED, AssignmentStatus.ACCEPTED]).update(status=status)
+    return current.update(is_current=False)
 
 
 def current_lead(case: Case) -> CaseAssignment | None:
@@ -85,7 +96,9 @@ def required_level(category: Category | None) -> str:
         return ""
     levels = [
         level
-        for level in Category.objects.filter(code__in=category.ancestor_codes).values_list("min_level", flat=True)
+        for level in Category.objects.filter(code__in=category.ancestor_codes).values_list(
+            "min_level", flat=True
+        )
         if level
     ]
     return max(levels, key=level_rank) if levels else ""

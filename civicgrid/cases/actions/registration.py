@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from civicgrid.accounts.permissions import visible_cases
 from civicgrid.cases import clocks, notify
 from civicgrid.cases.actions.base import case_step, require_text
-from civicgrid.cases.actions.intake import next_case_number
 from civicgrid.cases.actions.dispatching import do_escalate
+from civicgrid.cases.actions.intake import next_case_number
 from civicgrid.cases.actions.levels import ancestor_at, end_assignments, level_rank, required_level
 from civicgrid.cases.models import (
     Case,
@@ -95,10 +95,18 @@ def do_register(
             target = _rule_level(c)
             if target is None:
                 clocks.start_clocks(c, Stage.DISPATCH, at=step.at)
-                notify.tell(notify.desk_staff(c.jurisdiction), c, "case.registered", _("New case to dispatch"))
+                notify.tell(
+                    notify.desk_staff(c.jurisdiction), c, "case.registered", _("New case to dispatch")
+                )
         if target is not None:
             # The rule's hop is the system's doing, recorded as its own event right after the registration.
-            do_escalate(case, to=target, reason=_("Handled at a higher level by rule."), trigger=Trigger.RULE, actor=None)
+            do_escalate(
+                case,
+                to=target,
+                reason=_("Handled at a higher level by rule."),
+                trigger=Trigger.RULE,
+                actor=None,
+            )
     return case
 
 

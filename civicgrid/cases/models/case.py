@@ -25,6 +25,9 @@ class CaseNumberCounter(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["city_code", "year"], name="casenumber_city_year")]
 
+    def __str__(self) -> str:
+        return f"{self.city_code}-{self.year}: {self.last}"
+
 
 class Timing(models.TextChoices):
     ON_TIME = "on_time", _("on time")
@@ -42,7 +45,12 @@ class Case(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     nature = models.CharField(_("nature"), max_length=16, choices=Nature.choices)
     category = models.ForeignKey(
-        "cases.Category", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("category")
+        "cases.Category",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("category"),
     )
     handling_class = models.CharField(
         _("handling class"), max_length=16, choices=HandlingClass.choices, default=HandlingClass.PROMISED
@@ -56,7 +64,12 @@ class Case(models.Model):
     lon = models.FloatField(_("longitude"), null=True, blank=True)
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     grid_cell = models.ForeignKey(
-        "grids.GridCell", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("grid cell")
+        "grids.GridCell",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("grid cell"),
     )
     origin = models.ForeignKey(
         "jurisdictions.Jurisdiction",
@@ -68,7 +81,10 @@ class Case(models.Model):
 
     # Who owns it now: the level's jurisdiction (its dispatch desk) and, once dispatched, the lead unit.
     jurisdiction = models.ForeignKey(
-        "jurisdictions.Jurisdiction", on_delete=models.PROTECT, related_name="+", verbose_name=_("level jurisdiction")
+        "jurisdictions.Jurisdiction",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("level jurisdiction"),
     )
     level = models.CharField(_("level"), max_length=16, choices=Level.choices)
     level_path = models.CharField(max_length=96, db_index=True, editable=False)
@@ -81,7 +97,9 @@ class Case(models.Model):
         verbose_name=_("lead unit"),
     )
     owner_ruled = models.BooleanField(
-        _("owner ruled"), default=False, help_text=_("A dispatcher's ruling made the lead unit the final owner.")
+        _("owner ruled"),
+        default=False,
+        help_text=_("A dispatcher's ruling made the lead unit the final owner."),
     )
 
     # The resident. The phone is personal data: encrypted, found by digest, masked on screen.
@@ -101,10 +119,20 @@ class Case(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     duplicate_of = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates", verbose_name=_("merged into")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("merged into"),
     )
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("split from")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("split from"),
     )
 
     received_at = models.DateTimeField(_("received at"), db_index=True)
@@ -140,7 +168,9 @@ class Case(models.Model):
             models.Index(fields=["category", "received_at"], name="case_category_recv_idx"),
             # The "overdue" filter and the lists sorted by urgency of the deadline; only open cases have one.
             models.Index(
-                fields=["due_at"], name="case_open_due_idx", condition=models.Q(status__in=in_group(Group.OPEN))
+                fields=["due_at"],
+                name="case_open_due_idx",
+                condition=models.Q(status__in=in_group(Group.OPEN)),
             ),
         ]
 
@@ -170,12 +200,17 @@ class CaseAssignment(models.Model):
     and replying on its own. Past assignments stay (``is_current`` false) so returns count per unit."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
-    unit = models.ForeignKey("jurisdictions.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("unit"))
+    unit = models.ForeignKey(
+        "jurisdictions.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
     role = models.CharField(_("role"), max_length=8, choices=AssignmentRole.choices)
     status = models.CharField(_("status"), max_length=16, choices=AssignmentStatus.choices)
     is_current = models.BooleanField(default=True)
     dispatched_from = models.ForeignKey(
-        "jurisdictions.Jurisdiction", on_delete=models.PROTECT, related_name="+", verbose_name=_("dispatched from")
+        "jurisdictions.Jurisdiction",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("dispatched from"),
     )
     dispatched_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -223,7 +258,9 @@ class CaseEvent(models.Model):
     at = models.DateTimeField()
     from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
-    unit = models.ForeignKey("jurisdictions.Unit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    unit = models.ForeignKey(
+        "jurisdictions.Unit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:

@@ -97,7 +97,12 @@ class Category(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=64)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     path = models.CharField(max_length=200, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(default=1, editable=False)
@@ -158,12 +163,18 @@ class TimeLimit(models.Model):
         help_text=_("Applies to this category and its children; blank for all."),
     )
     nature = models.CharField(_("nature"), max_length=16, choices=Nature.choices, blank=True)
-    handling_class = models.CharField(_("handling class"), max_length=16, choices=HandlingClass.choices, blank=True)
+    handling_class = models.CharField(
+        _("handling class"), max_length=16, choices=HandlingClass.choices, blank=True
+    )
     urgency = models.CharField(_("urgency"), max_length=16, choices=Urgency.choices, blank=True)
     value = models.DecimalField(_("limit"), max_digits=8, decimal_places=2)
     unit = models.CharField(_("time unit"), max_length=16, choices=TimeUnit.choices)
     warn_fraction = models.DecimalField(
-        _("warning at"), max_digits=4, decimal_places=2, default=Decimal("0.80"), help_text=_("Share of the limit.")
+        _("warning at"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("0.80"),
+        help_text=_("Share of the limit."),
     )
     serious_factor = models.DecimalField(
         _("seriously overdue at"),
@@ -206,7 +217,12 @@ class EscalationRule(models.Model):
     threshold = models.CharField(_("threshold"), max_length=16, choices=Threshold.choices)
     action = models.CharField(_("action"), max_length=16, choices=RuleAction.choices)
     category = models.ForeignKey(
-        Category, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("category")
+        Category,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("category"),
     )
     level = models.CharField(
         _("at level"), max_length=16, choices=Level.choices, blank=True, help_text=_("Blank: any level.")

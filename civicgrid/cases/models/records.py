@@ -22,20 +22,29 @@ class EscalationHop(models.Model):
     direction = models.SmallIntegerField(default=1, help_text="+1 up the ladder (上报), -1 down (下派)")
     from_level = models.CharField(max_length=16, choices=Level.choices)
     to_level = models.CharField(max_length=16, choices=Level.choices)
-    from_jurisdiction = models.ForeignKey("jurisdictions.Jurisdiction", on_delete=models.PROTECT, related_name="+")
-    to_jurisdiction = models.ForeignKey("jurisdictions.Jurisdiction", on_delete=models.PROTECT, related_name="+")
+    from_jurisdiction = models.ForeignKey(
+        "jurisdictions.Jurisdiction", on_delete=models.PROTECT, related_name="+"
+    )
+    to_jurisdiction = models.ForeignKey(
+        "jurisdictions.Jurisdiction", on_delete=models.PROTECT, related_name="+"
+    )
     from_unit = models.ForeignKey(
         "jurisdictions.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     trigger = models.CharField(max_length=8, choices=Trigger.choices)
     reason = models.TextField(blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     at = models.DateTimeField()
 
     class Meta:
         verbose_name = _("escalation hop")
         verbose_name_plural = _("escalation hops")
         ordering = ["case", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.from_level} → {self.to_level} ({self.trigger})"
 
 
 class DecisionStatus(models.TextChoices):
@@ -74,6 +83,9 @@ class ExtensionRequest(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.case_id}: +{self.amount} {self.time_unit} ({self.status})"
+
 
 class OrderKind(models.TextChoices):
     SUPERVISE = "supervise", _("supervision")  # 督办
@@ -86,8 +98,12 @@ class SupervisionOrder(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="orders")
     kind = models.CharField(max_length=16, choices=OrderKind.choices)
     trigger = models.CharField(max_length=8, choices=Trigger.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    to_unit = models.ForeignKey("jurisdictions.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    to_unit = models.ForeignKey(
+        "jurisdictions.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     at = models.DateTimeField()
     opinion = models.TextField(blank=True)
     reply_due_at = models.DateTimeField(null=True, blank=True)
@@ -96,6 +112,9 @@ class SupervisionOrder(models.Model):
         verbose_name = _("supervision order")
         verbose_name_plural = _("supervision orders")
         ordering = ["case", "at"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.kind} @ {self.at:%Y-%m-%d}"
 
 
 class Resolution(models.TextChoices):
@@ -120,7 +139,9 @@ class RevisitChannel(models.TextChoices):
 
 class Revisit(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="revisits")
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     at = models.DateTimeField()
     channel = models.CharField(_("channel"), max_length=8, choices=RevisitChannel.choices)
     reached = models.BooleanField(_("reached the resident"), default=True)
@@ -133,6 +154,9 @@ class Revisit(models.Model):
         verbose_name_plural = _("revisits")
         ordering = ["case", "at"]
         indexes = [models.Index(fields=["at"], name="revisit_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.satisfaction} @ {self.at:%Y-%m-%d}"
 
     @property
     def asks_for_rework(self) -> bool:
@@ -161,3 +185,6 @@ class CasePhoto(models.Model):
         verbose_name = _("photo")
         verbose_name_plural = _("photos")
         ordering = ["case", "at"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.stage} {self.content_type}"
