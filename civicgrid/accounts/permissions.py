@@ -340,9 +340,11 @@ def case_capabilities_on(user: User | AnonymousUser, case: Case) -> set[Cap]:
 def can_view_reporter_phone(user: User | AnonymousUser, case: Case) -> bool:
     """Unmasking a resident's phone on a case: a capability that contacts residents, over this case.
     The caller logs each view (cases.actions.do_reveal_reporter_phone)."""
+    caps = case_capabilities_on(user, case)
     if case.is_anonymous:
-        return scope_of(user).is_superuser
-    return bool(case_capabilities_on(user, case) & CAN_CONTACT_REPORTER)
+        # Anonymity (e.g. a 举报) hides the resident from the units; the hotline may still call back.
+        return bool(caps & {Cap.INTAKE, Cap.REVISIT})
+    return bool(caps & CAN_CONTACT_REPORTER)
 
 
 # --- View decorators -------------------------------------------------------------------------------------

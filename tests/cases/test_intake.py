@@ -152,3 +152,14 @@ def test_the_create_event_records_the_desk(world: World) -> None:
         "received",
     )
     assert event.data["jurisdiction"] == "430103002"
+
+
+def test_an_anonymous_residents_phone_stays_with_the_hotline(world: World) -> None:
+    catalog = build_catalog()
+    case = new_case(world, nature="report", is_anonymous=True, reporter_name="", reporter_phone="13755556666")
+    a.do_register(case, category=catalog.road, actor=None)
+    a.do_dispatch(case, lead=unit(world, "430103-cg"), actor=None)
+    assert a.do_reveal_reporter_phone(case, actor=world.u("tx_hotline")) == "13755556666"
+    with pytest.raises(PermissionDenied):
+        a.do_reveal_reporter_phone(case, actor=world.u("tx_cg_handler"))
+    assert not Notification.objects.filter(kind="case.received", ref=f"case:{case.pk}").exists()
