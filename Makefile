@@ -16,7 +16,14 @@ run: install
 	$(PY) manage.py collectstatic --noinput -v 0
 	$(PY) manage.py demo_logins
 	@echo "Serving CivicGrid on http://$(HOST):$(PORT)/  (Ctrl-C stops)"
-	$(BIN)/gunicorn civicgrid.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+	@# The background worker (notifications, deadline sweeps) runs beside gunicorn. Whichever way this
+	@# ends (Ctrl-C, gunicorn exiting, make being killed), the EXIT trap stops both; SIGTERM lets the
+	@# worker finish its batch. gunicorn runs in the background so the shell's traps fire at once.
+	@$(PY) manage.py run_worker & worker=$$!; \
+	$(BIN)/gunicorn civicgrid.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - & server=$$!; \
+	trap 'kill -TERM $$server $$worker 2>/dev/null; wait $$server $$worker 2>/dev/null' EXIT; \
+	trap 'exit 130' INT; trap 'exit 143' TERM HUP; \
+	wait $$server
 
 install: $(STAMP) messages
 
@@ -58,6 +65,11 @@ demo: install
 
 bench-grid: install
 	$(PY) bench/grid_lookup.py
+
+# Case intake over HTTP beside pgbench and django-helpdesk, and a crash test (bench/intake.py, ~5 minutes).
+.PHONY: bench-intake
+bench-intake: install
+	scripts/with-postgres.sh $(PY) bench/intake.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .mypy_cache .ruff_cache test-artifacts

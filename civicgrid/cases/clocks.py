@@ -17,6 +17,15 @@ from civicgrid.lib.workcalendar import WorkCalendar
 from civicgrid.workcalendar.calendar import current_calendar
 
 
+def _touch(case: Case) -> None:
+    """Mark the case's due columns stale, so the action's ``finish`` recomputes them (and only then)."""
+    case._clocks_changed = True  # type: ignore[attr-defined]
+
+
+def clocks_changed(case: Case) -> bool:
+    return bool(getattr(case, "_clocks_changed", False))
+
+
 def case_limits(case: Case, stage: Stage) -> list[LimitRow]:
     codes = case.category.ancestor_codes if case.category else []
     return limits_for(
@@ -82,6 +91,7 @@ def start_clocks(case: Case, stage: Stage, *, at: datetime) -> list[CaseClock]:
         _thresholds(cal, at, row.value, clock)
         clock.next_fire_at = next_fire(clock)
         clocks.append(clock)
+    _touch(case)
     return CaseClock.objects.bulk_create(clocks)
 
 
@@ -120,6 +130,8 @@ def stop_clocks(case: Case, *stages: Stage, at: datetime, seq: int | None = None
             ]
         )
         stopped.append(clock)
+    if stopped:
+        _touch(case)
     return stopped
 
 
@@ -146,6 +158,8 @@ def pause_clocks(case: Case, *, at: datetime) -> list[CaseClock]:
         clock.next_fire_at = None
         clock.save(update_fields=["state", "paused_at", "next_fire_at"])
         paused.append(clock)
+    if paused:
+        _touch(case)
     return paused
 
 
@@ -168,6 +182,8 @@ def resume_clocks(case: Case, *, at: datetime) -> list[CaseClock]:
             ]
         )
         resumed.append(clock)
+    if resumed:
+        _touch(case)
     return resumed
 
 
@@ -195,11 +211,14 @@ def extend_clocks(case: Case, stage: Stage, amount: Decimal, unit: str) -> list[
             ]
         )
         changed.append(clock)
+    if changed:
+        _touch(case)
     return changed
 
 
 def refresh_due(case: Case, *, at: datetime) -> None:
     """Copy the first-ending running clock onto the case's indexed columns (the caller saves the case)."""
+    case._clocks_changed = False  # type: ignore[attr-defined]
     clocks = [c for c in running(case) if c.state == ClockState.RUNNING]
     if not clocks:
         case.due_at = None

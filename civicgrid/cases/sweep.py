@@ -43,6 +43,8 @@ logger = logging.getLogger("civicgrid.cases.sweep")
 
 FAILURE_RETRY = timedelta(hours=1)
 _ORDER = (Timing.WARNING, Timing.OVERDUE, Timing.SERIOUS)
+# Urge before supervising before escalating, so the record reads in the order a person would act.
+_ACTION_ORDER = (RuleAction.URGE, RuleAction.SUPERVISE, RuleAction.ESCALATE)
 
 
 @dataclass(frozen=True)
@@ -106,15 +108,20 @@ def fire_clock(clock_id: int, *, now: datetime, rules: list[Rule]) -> int:
         if not updated or not fired:
             return 0
         with wallclock.frozen(now):
+            # Every crossed threshold is on record; each kind of rule action runs once, for the highest
+            # threshold that asks for it (a worker that was down does not urge three times in a row).
+            actions: dict[str, tuple[Rule, Timing]] = {}
             for threshold in fired:
                 _record(case, k, threshold, now)
                 for rule in _matching(rules, case, k.stage, threshold):
-                    _apply(case, rule, k, threshold)
+                    actions[rule.action] = (rule, threshold)
+            for rule, threshold in sorted(actions.values(), key=lambda rt: _ACTION_ORDER.index(rt[0].action)):
+                _apply(case, rule, k, threshold)
         return 1
 
 
 def _record(case: Case, k: CaseClock, threshold: Timing, now: datetime) -> None:
-    case.refresh_from_db(fields=["version", "status", "timing", "was_overdue", "due_at", "due_stage"])
+    # ``case`` is the row locked by fire_clock, kept current in memory by the actions applied since.
     case.version += 1
     clocks.refresh_due(case, at=now)
     case.save(update_fields=["version", "timing", "was_overdue", "due_at", "due_stage"])

@@ -77,14 +77,14 @@ def test_seriously_overdue_handling_is_supervised_and_escalated(world: World) ->
     with frozen(at("2026-09-30 11:00")):
         a.do_accept(case, actor=None)
     version = Case.objects.get(pk=case.pk).version
-    # Nothing ran for a month: every threshold fires in order, and every rule with it.
+    # Nothing ran for a month: every threshold is recorded, then each rule action once, in order.
     run(at("2026-10-30 12:00"))
     assert codes(case, version) == [
         "clock.warning",
-        "urge",
         "clock.overdue",
-        "supervise",
         "clock.serious",
+        "urge",
+        "supervise",
         "escalate",
     ]
     case.refresh_from_db()
@@ -104,6 +104,13 @@ def test_paused_clocks_do_not_fire(world: World) -> None:
     version = Case.objects.get(pk=case.pk).version
     assert run(at("2026-10-30 12:00")) == 0
     assert codes(case, version) == []
+
+
+def test_thresholds_crossed_together_urge_once(world: World) -> None:
+    case = dispatched(world)
+    version = Case.objects.get(pk=case.pk).version
+    run(at("2026-10-08 11:00"))  # the warning and the deadline both passed since the last look
+    assert codes(case, version) == ["clock.warning", "clock.overdue", "urge"]
 
 
 def test_a_failing_clock_is_retried_later(world: World, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -153,16 +153,10 @@ def finish(step: Step) -> CaseEvent:
     if step.to_status is not None:
         case.status = step.to_status
     case.version += 1
-    clocks.refresh_due(case, at=step.at)
-    fields = step.update_fields | {
-        "status",
-        "version",
-        "due_at",
-        "due_stage",
-        "timing",
-        "was_overdue",
-        "updated_at",
-    }
+    fields = step.update_fields | {"status", "version", "updated_at"}
+    if clocks.clocks_changed(case):  # most side records (urge, supervise, notes) leave the clocks alone
+        clocks.refresh_due(case, at=step.at)
+        fields |= {"due_at", "due_stage", "timing", "was_overdue"}
     case.save(update_fields=sorted(fields))
     return CaseEvent.objects.create(
         case=case,

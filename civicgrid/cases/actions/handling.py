@@ -240,9 +240,7 @@ def do_urge(
         )
         step.set(urge_count=c.urge_count + 1)
         step.data = {"order": order.pk, "note": note, "trigger": trigger}
-        _tell_owner(
-            c, "case.urged", _("Reminder: case waiting for you"), note, dedupe=f"urge:{c.pk}:{c.version}"
-        )
+        _tell_owner(c, "case.urged", _("Reminder: case waiting for you"), note)
     return order
 
 
