@@ -4,6 +4,7 @@ escalation rules refuse stages without clocks; only superusers reach these admin
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from decimal import Decimal
 
 import pytest
@@ -45,10 +46,10 @@ def test_bad_limits_are_refused_by_field(db: None, field: str, value: Decimal) -
 
 
 def test_a_saved_limit_takes_effect_at_once(
-    db: None, django_capture_on_commit_callbacks: Callable[..., object]
+    db: None, django_capture_on_commit_callbacks: Callable[..., AbstractContextManager[object]]
 ) -> None:
     cat = do_save_category(Category(code="09", name="测试"), actor=None)
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=True):
         do_save_time_limit(
             TimeLimit(stage="handle", category=cat, value=Decimal(2), unit="natural_day"), actor=None
         )
