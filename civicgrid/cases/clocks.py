@@ -216,10 +216,12 @@ def extend_clocks(case: Case, stage: Stage, amount: Decimal, unit: str) -> list[
     return changed
 
 
-def refresh_due(case: Case, *, at: datetime) -> None:
-    """Copy the first-ending running clock onto the case's indexed columns (the caller saves the case)."""
+def refresh_due(case: Case, *, at: datetime, running_clocks: list[CaseClock] | None = None) -> None:
+    """Copy the first-ending running clock onto the case's indexed columns (the caller saves the case).
+    ``running_clocks``: all the case's running clocks when the caller knows them (saves a query)."""
     case._clocks_changed = False  # type: ignore[attr-defined]
-    clocks = [c for c in running(case) if c.state == ClockState.RUNNING]
+    found = running(case) if running_clocks is None else running_clocks
+    clocks = [c for c in found if c.state == ClockState.RUNNING]
     if not clocks:
         case.due_at = None
         case.due_stage = ""

@@ -114,7 +114,6 @@ def tell_resident(case: Case, kind: str, body: str) -> None:
         address=case.reporter_phone,
         ref=f"case:{case.pk}",
         data={"case": case.pk, "number": case.number},
-        dedupe_key=f"{kind}:case{case.pk}:v{case.version}",
         actor=None,
     )
 

@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
@@ -96,7 +97,13 @@ def next_case_number(city_code: str, year: int) -> str:
 
 
 def _city_code(origin: Jurisdiction) -> str:
-    codes = [c for c in origin.path.split("/") if c]
+    return _city_code_of_path(origin.path)
+
+
+@lru_cache(maxsize=4096)
+def _city_code_of_path(path: str) -> str:
+    """The city-level code on a jurisdiction path (cached: paths and levels do not change under a case)."""
+    codes = [c for c in path.split("/") if c]
     ancestors = {j.code: j.level for j in Jurisdiction.objects.filter(code__in=codes).only("code", "level")}
     for code in codes:
         if ancestors.get(code) == Level.CITY:
@@ -262,8 +269,8 @@ def do_create_case(
             )
             for photo, content_type in zip(photos, photo_types, strict=True):
                 _save_photo(case, photo, content_type or "", PhotoStage.INTAKE, actor=actor, at=at)
-            clocks.start_clocks(case, Stage.REGISTER, at=at)
-            clocks.refresh_due(case, at=at)
+            started = clocks.start_clocks(case, Stage.REGISTER, at=at)
+            clocks.refresh_due(case, at=at, running_clocks=started)
             if case.due_at is not None:
                 case.save(update_fields=["due_at", "due_stage", "timing"])
             CaseEvent.objects.create(
