@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from civicgrid.accounts.urls import staff_urlpatterns
-from civicgrid.api import api
+from civicgrid.api import api, docs_page, openapi_document
 
 urlpatterns = [
     path("", include("civicgrid.core.urls")),
@@ -10,6 +10,9 @@ urlpatterns = [
     path("staff/", include((staff_urlpatterns, "staff"))),
     path("map/", include("civicgrid.grids.urls")),
     path("api/v1/", api.urls),
+    # The current version's OpenAPI document and its docs page at stable, unversioned addresses.
+    path("api/openapi.json", openapi_document, name="api-openapi"),
+    path("api/docs", docs_page, name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

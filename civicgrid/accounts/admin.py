@@ -10,8 +10,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.accounts import actions, permissions
-from civicgrid.accounts.models import RoleGrant, User
+from civicgrid.accounts.models import ApiToken, RoleGrant, User
 from civicgrid.accounts.permissions import acting_user
+from civicgrid.accounts.tokens import do_revoke_api_token
 from civicgrid.core.admin_scope import ScopedAdminMixin
 from civicgrid.core.models import PersonalDataAccess
 
@@ -130,3 +131,33 @@ class PersonalDataAccessAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ScopedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Read-only: tokens are issued by ``manage.py issue_api_token`` (the secret is shown once, there) and
+    only revoked here, through the action."""
+
+    scope_path = "user__grants__jurisdiction__path"
+    list_display = ("name", "prefix", "user", "created_at", "last_used_at", "expires_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "prefix", "user__username")
+    list_select_related = ("user",)
+    fields = ("user", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke the selected API tokens"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        actor = acting_user(request)
+        for token in queryset.select_related("user"):
+            do_revoke_api_token(token, actor=actor)

@@ -95,3 +95,36 @@ class RoleGrant(models.Model):
     def __str__(self) -> str:
         where = self.unit.name if self.unit_id and self.unit else self.jurisdiction.name
         return f"{self.get_role_display()} @ {where}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for a staff app (``Authorization: Bearer cg_…``), acting as ``user``.
+
+    Only the SHA-256 digest of the secret is stored: the secret is shown once, when the token is issued
+    (civicgrid.accounts.tokens). A token is never deleted, only revoked, so the record of who used which
+    token stays; ``prefix`` lets a user tell their tokens apart without the secret.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("staff member"),
+    )
+    name = models.CharField(
+        _("name"), max_length=64, help_text=_("What the token is for, e.g. the app's name.")
+    )
+    key_digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("prefix"), max_length=8, editable=False)
+    created_at = models.DateTimeField(_("created at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
