@@ -215,6 +215,8 @@ CIVICGRID_SITE_NAME = _("CivicGrid")
 # Cases (civicgrid/cases). Time limits, categories and escalation rules are data in the admin, not here.
 # Photos larger than this are refused at intake (the field and the file are named in the error).
 CASE_PHOTO_MAX_BYTES = env_int("CASE_PHOTO_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# The largest request body Django reads into memory (JSON with base64 photos is 4/3 of the photos' size).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 32 * 1024 * 1024, minimum=1024 * 1024)
 # Where a case from the public (web, Open311, no staff actor) starts: the place's ancestor at this level.
 CASE_PUBLIC_INTAKE_LEVEL = env_choice(
     "CASE_PUBLIC_INTAKE_LEVEL", "county", choices=("city", "county", "township", "community")

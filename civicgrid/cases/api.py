@@ -45,6 +45,7 @@ from civicgrid.cases.api_schemas import (
     AssignmentIn,
     AssistReplyIn,
     AssistReturnIn,
+    CaseCreatedOut,
     CaseCreateIn,
     CaseDetailOut,
     CaseFilters,
@@ -389,10 +390,14 @@ def detail(user: User, case_pk: int) -> dict[str, Any]:
 
 @router.post(
     "/cases",
-    response={201: CaseDetailOut, 200: CaseDetailOut, **ERRORS},
+    response={201: CaseCreatedOut, 200: CaseCreatedOut, **ERRORS},
     summary="Take in a case (受理)",
     operation_id="case_create",
-    description="201 with the new case; 200 with the first case when the idempotency key was used before.",
+    description=(
+        "201 with the new case; 200 with the first case when the idempotency key was used before. The answer "
+        "is the case's summary (intake is the busiest call: it reads nothing it just wrote); its timeline, "
+        "clocks and records are at GET /cases/{number}."
+    ),
 )
 def create_case(
     request: HttpRequest,
@@ -420,7 +425,18 @@ def create_case(
         intake_key=body.intake_key or idempotency_key or None,
         actor=user,
     )
-    return Answer(201 if created else 200, detail(user, case.pk))
+    if not created:  # a retry: the case may have moved on since, so read it back whole
+        case = Case.objects.select_related(
+            "category", "origin", "jurisdiction", "lead_unit", "grid_cell"
+        ).get(pk=case.pk)
+    assignments = [] if created else list(case.assignments.all())
+    data = summary(case)
+    data.update(
+        masked_reporter_phone=case.masked_reporter_phone,
+        allowed_actions=allowed_actions(user, case, assignments),
+        url=f"/api/v1/cases/{case.number}",
+    )
+    return Answer(201 if created else 200, data)
 
 
 def _day_start(day: date) -> datetime:

@@ -365,6 +365,14 @@ class CaseSummaryOut(Schema):
     version: int
 
 
+class CaseCreatedOut(CaseSummaryOut):
+    """What intake answers: the case as taken in. Its timeline and clocks are at GET /cases/{number}."""
+
+    masked_reporter_phone: str
+    allowed_actions: list[str]
+    url: str
+
+
 class CaseDetailOut(CaseSummaryOut):
     description: str
     address: str

@@ -18,6 +18,7 @@ DEMO_STEPS: list[str] = [
     "civicgrid.jurisdictions.demo",
     "civicgrid.accounts.demo",
     "civicgrid.grids.demo",
+    "civicgrid.cases.demo",
 ]
 
 DEMO_COUNTY = "430103"  # 长沙市天心区

@@ -115,7 +115,9 @@ def do_decide_extension(
     """延期审批 by the oversight office: approval moves the handling deadline(s) by the approved amount."""
     with case_step(case, Action.DECIDE_EXTENSION, actor=actor) as step:
         c = step.case
-        locked = ExtensionRequest.objects.select_for_update(no_key=True).get(pk=request.pk, case=c)
+        locked = ExtensionRequest.objects.select_for_update(no_key=True).filter(pk=request.pk, case=c).first()
+        if locked is None:
+            raise ValidationError({"request": _("No such extension request on this case.")})
         if locked.status != DecisionStatus.PENDING:
             raise ValidationError({"request": _("This extension request was already decided.")})
         locked.decided_by = step.actor

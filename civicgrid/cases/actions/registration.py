@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.accounts.permissions import visible_cases
@@ -174,7 +175,7 @@ def do_split(case: Case, *, parts: list[dict[str, Any]], actor: User | None) -> 
         clocks.stop_clocks(parent, at=step.at)
         for part in parts:
             child = Case.objects.create(
-                number=next_case_number(parent.number.split("-")[0], step.at.year),
+                number=next_case_number(parent.number.split("-")[0], timezone.localtime(step.at).year),
                 kind=parent.kind,
                 channel=parent.channel,
                 nature=parent.nature,
