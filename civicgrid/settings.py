@@ -212,6 +212,11 @@ NOTIFICATION_BACKENDS = {
 
 CIVICGRID_SITE_NAME = _("CivicGrid")
 
+# Process caches (grid index, working calendar, time limits) ask the database whether their tables changed
+# at most this often; a change made through an action in the same process drops the cache at once. Tests
+# use 0 so that rows written in a test's transaction are seen at once.
+CACHE_RECHECK_SECONDS = 0.0 if TESTING else float(env_int("CACHE_RECHECK_SECONDS", 2))
+
 # Cases (civicgrid/cases). Time limits, categories and escalation rules are data in the admin, not here.
 # Photos larger than this are refused at intake (the field and the file are named in the error).
 CASE_PHOTO_MAX_BYTES = env_int("CASE_PHOTO_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)

@@ -5,7 +5,7 @@ then a matching handling class, then nature, then urgency. All rows of the winni
 (several rows = staged limits, ordered by ``seq``).
 
 The table is small and read on every intake, so it is cached per process. The cache is dropped at once by
-the actions that edit limits (``invalidate``) and at most LIMIT_CACHE_SECONDS later in other processes.
+the actions that edit limits (``invalidate``) and at most CACHE_RECHECK_SECONDS later in other processes.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 
-from civicgrid.cases.models import Stage, TimeLimit
+from django.conf import settings
 
-LIMIT_CACHE_SECONDS = 5.0
+from civicgrid.cases.models import Stage, TimeLimit
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def invalidate() -> None:
 
 def _rows() -> dict[str, list[LimitRow]]:
     with _cache.lock:
-        if time.monotonic() - _cache.loaded_at < LIMIT_CACHE_SECONDS and _cache.loaded_at:
+        if _cache.loaded_at and time.monotonic() - _cache.loaded_at < settings.CACHE_RECHECK_SECONDS:
             return _cache.by_stage
         by_stage: dict[str, list[LimitRow]] = {}
         for row in TimeLimit.objects.filter(is_active=True).select_related("category"):

@@ -7,10 +7,12 @@ A point on the shared edge of two cells belongs to the cell with the lower code 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from django.conf import settings
 from django.db.models import Count, Max
 from numpy.typing import NDArray
 
@@ -62,6 +64,7 @@ class GridIndex:
 
 _lock = threading.Lock()
 _current: GridIndex | None = None
+_checked_at = 0.0
 
 
 def _version() -> tuple[object, ...]:
@@ -71,9 +74,14 @@ def _version() -> tuple[object, ...]:
 
 
 def grid_index() -> GridIndex:
-    global _current
-    version = _version()
+    """The index of the active cells; their version is asked (one aggregate) at most once per
+    CACHE_RECHECK_SECONDS per process — the import action resets the index on commit at once."""
+    global _current, _checked_at
     index = _current
+    if index is not None and time.monotonic() - _checked_at < settings.CACHE_RECHECK_SECONDS:
+        return index
+    version = _version()
+    _checked_at = time.monotonic()
     if index is not None and index.version == version:
         return index
     with _lock:

@@ -8,9 +8,11 @@ calendar was built from. A deleted row lowers a count; any save raises a ``updat
 from __future__ import annotations
 
 import threading
+import time as monotonic_time
 from datetime import date, time
 from typing import Any
 
+from django.conf import settings
 from django.db.models import CharField, Count, Max, QuerySet, Value
 
 from civicgrid.lib.workcalendar import OfficeHours as OfficeHoursRow
@@ -19,6 +21,7 @@ from civicgrid.workcalendar.models import CalendarDay, OfficeHours
 
 _lock = threading.Lock()
 _current: tuple[tuple[object, ...], WorkCalendar] | None = None
+_checked_at = 0.0
 
 
 def _version() -> tuple[object, ...]:
@@ -55,10 +58,14 @@ def _build() -> WorkCalendar:
 
 
 def current_calendar() -> WorkCalendar:
-    """The working calendar as the tables say now (one aggregate query per call)."""
-    global _current
-    version = _version()
+    """The working calendar as the tables say now: one aggregate query per call, at most once per
+    CACHE_RECHECK_SECONDS per process (edits through the actions drop the cache on commit at once)."""
+    global _current, _checked_at
     current = _current
+    if current is not None and monotonic_time.monotonic() - _checked_at < settings.CACHE_RECHECK_SECONDS:
+        return current[1]
+    version = _version()
+    _checked_at = monotonic_time.monotonic()
     if current is not None and current[0] == version:
         return current[1]
     with _lock:

@@ -2,7 +2,7 @@
 
 They are city-wide data (one catalogue per installation), so only superusers edit them (cases/admin.py).
 Limits are cached per process (civicgrid.cases.limits); a saved change drops the cache on commit here and
-reaches other processes within LIMIT_CACHE_SECONDS.
+reaches other processes within CACHE_RECHECK_SECONDS.
 """
 
 from __future__ import annotations
