@@ -244,7 +244,7 @@ def test_import_divisions_is_idempotent(db: None) -> None:
 
 
 def test_demo_district_loads_once(db: None) -> None:
-    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", cases=40, stdout=io.StringIO())
     counts = (
         Jurisdiction.objects.count(),
         Unit.objects.count(),
@@ -254,7 +254,7 @@ def test_demo_district_loads_once(db: None) -> None:
     )
     assert counts[0] == 115
     assert 99 * 3 <= counts[3] <= 99 * 8
-    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", cases=40, stdout=io.StringIO())
     assert counts == (
         Jurisdiction.objects.count(),
         Unit.objects.count(),

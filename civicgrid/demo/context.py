@@ -32,6 +32,8 @@ class DemoContext:
     county_code: str = DEMO_COUNTY
     seed: str = "civicgrid-demo-v1"
     password_hash: str = ""
+    #: At most this many messages become demo cases (None: all of them, ≈3,200); tests load a few dozen.
+    case_limit: int | None = None
     #: Login personas printed by `demo_logins`: (username, role label, where).
     logins: list[tuple[str, str, str]] = field(default_factory=list)
 

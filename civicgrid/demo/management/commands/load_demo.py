@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from civicgrid.demo.context import DEMO_PASSWORD, DEMO_STEPS, DemoContext
@@ -15,12 +15,22 @@ from civicgrid.demo.context import DEMO_PASSWORD, DEMO_STEPS, DemoContext
 class Command(BaseCommand):
     help = "Load the demo district (长沙市天心区) from ../shared/data. Idempotent: a second run adds nothing."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--cases",
+            type=int,
+            default=None,
+            metavar="N",
+            help="turn only N of the real messages into demo cases (default: all of them, about 3,200)",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         data_dir = settings.SHARED_DATA_DIR
         if not (data_dir / "divisions" / "areas.csv").exists():
             raise CommandError(f"the shared data folder is missing: {data_dir} (set CIVICGRID_SHARED_DATA)")
         ctx = DemoContext(
-            data_dir=data_dir, say=self.stdout.write, password_hash=make_password(DEMO_PASSWORD)
+            data_dir=data_dir, say=self.stdout.write, password_hash=make_password(DEMO_PASSWORD),
+            case_limit=options["cases"],
         )
         started = time.monotonic()
         # One transaction: a failed step leaves the database as it was, and SQLite writes far faster.
