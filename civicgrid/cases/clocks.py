@@ -70,6 +70,21 @@ def next_fire(clock: CaseClock) -> datetime | None:
 
 def start_clocks(case: Case, stage: Stage, *, at: datetime) -> list[CaseClock]:
     """Start the stage's clock(s) from the limits that apply to the case now (none: the stage is untimed)."""
+    return save_planned(case, plan_clocks(case, stage, at=at))
+
+
+def save_planned(case: Case, planned: list[CaseClock]) -> list[CaseClock]:
+    """Write the clocks plan_clocks worked out (the case may have been saved since)."""
+    if not planned:
+        return []
+    for clock in planned:
+        clock.case = case
+    _touch(case)
+    return CaseClock.objects.bulk_create(planned)
+
+
+def plan_clocks(case: Case, stage: Stage, *, at: datetime) -> list[CaseClock]:
+    """The stage's clock(s), not yet saved: their deadlines from the limits that apply to the case now."""
     rows = case_limits(case, stage)
     if not rows:
         return []
@@ -91,8 +106,7 @@ def start_clocks(case: Case, stage: Stage, *, at: datetime) -> list[CaseClock]:
         _thresholds(cal, at, row.value, clock)
         clock.next_fire_at = next_fire(clock)
         clocks.append(clock)
-    _touch(case)
-    return CaseClock.objects.bulk_create(clocks)
+    return clocks
 
 
 def running(case: Case, *stages: Stage) -> list[CaseClock]:

@@ -93,6 +93,8 @@ ESCALATION_REASONS = {
 }
 OFFICE_START, OFFICE_END = time(9, 0), time(17, 30)
 HOT_LIKES = 20  # a message with this many up-votes is a hot topic: the oversight office supervises it
+EXTENSION_SHARE = 0.7  # of the handlers whose real reply would be late
+EXTENSION_CAP_DAYS = 10  # the default extension_cap limit (0002_default_limits)
 
 
 class CutoffError(Exception):
@@ -517,6 +519,10 @@ class Walker:
                 do_resume(case, note="法院已判决，恢复办理。", actor=self.staff.supervisor)
         if path in ("extension", "extension_refused") and self._in_county(case):
             self._extension(case, plan, handler, end, path == "extension")
+        elif path == "normal" and self._in_county(case) and self._foresees_late(case, end):
+            # Most units that see the real reply will be late ask for more time beforehand, as handlers do;
+            # the rest are simply late (the portal's replies often took weeks).
+            self._extension(case, plan, handler, end, approve=True)
         if plan.replied_at is not None and self._in_county(case):
             self._chase(case, plan, end)
         middle = start + window * 0.5
@@ -541,6 +547,14 @@ class Walker:
         running = clocks.running(case, Stage.HANDLE)
         return max((k.deadline_at for k in running), default=None)
 
+    def _foresees_late(self, case: Case, end: datetime) -> bool:
+        """The reply will miss the handling deadline by no more than the extension cap (10 working days),
+        and this handler is one of the 70 % who ask in time."""
+        deadline = self._handle_deadline(case)
+        if deadline is None or end <= deadline or self.rng.random() >= EXTENSION_SHARE:
+            return False
+        return self.calendar.elapsed(deadline, end, "work_day") < EXTENSION_CAP_DAYS
+
     def _extension(self, case: Case, plan: Plan, handler: User, end: datetime, approve: bool) -> None:
         deadline = self._handle_deadline(case)
         if deadline is None or deadline <= self.last + timedelta(minutes=30):
@@ -552,7 +566,7 @@ class Walker:
             return
         self._at(when, clamp=self.clamp)
         needed = self.calendar.elapsed(deadline, end, "work_day") if end > deadline else 1.0
-        amount = min(10, max(1, math.ceil(needed) + 1))
+        amount = min(EXTENSION_CAP_DAYS, max(1, math.ceil(needed) + 1))
         request = do_request_extension(
             case,
             amount=amount,

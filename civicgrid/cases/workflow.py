@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Status(models.TextChoices):
@@ -28,7 +29,7 @@ class Status(models.TextChoices):
     REGISTERED = "registered", _("registered")  # 已立案, waiting for dispatch at its level
     DISPATCHED = "dispatched", _("dispatched")  # 待签收
     RETURN_REQUESTED = "return_requested", _("return requested")  # 退单审核
-    HANDLING = "handling", _("handling")  # 办理中
+    HANDLING = "handling", pgettext_lazy("case status", "handling")  # 办理中
     WAITING = "waiting", _("waiting for the resident")  # 待群众补充: clocks paused
     SUSPENDED = "suspended", _("suspended")  # 挂起 (approved): clocks paused
     REPLIED = "replied", _("replied")  # 已答复, waiting for verification (核查)
@@ -38,7 +39,7 @@ class Status(models.TextChoices):
     DIRECT_ANSWERED = "direct_answered", _("answered directly")  # 直接答复 at intake
     VOID = "void", _("not registered")  # 不予立案
     MERGED = "merged", _("merged")  # 已并案 into a master case
-    SPLIT = "split", _("split")  # 已拆分 into child cases, which carry the work
+    SPLIT = "split", pgettext_lazy("case status", "split")  # 已拆分 into child cases, which carry the work
     WITHDRAWN = "withdrawn", _("withdrawn")  # 已撤回
 
 
@@ -88,7 +89,7 @@ class Action(models.TextChoices):
     REGISTER = "register", _("register")  # 立案
     VOID = "void", _("refuse to register")  # 不予立案
     MERGE = "merge", _("merge into another case")  # 并案
-    SPLIT = "split", _("split")  # 拆分
+    SPLIT = "split", pgettext_lazy("case action", "split")  # 拆分
     DISPATCH = "dispatch", _("dispatch")  # 派单
     ACCEPT = "accept", _("accept")  # 签收
     REQUEST_RETURN = "request_return", _("request return")  # 退单

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
@@ -17,6 +17,7 @@ from django.db.models import Count, Max
 from numpy.typing import NDArray
 
 from civicgrid.grids.models import GridCell
+from civicgrid.jurisdictions.models import Jurisdiction
 from civicgrid.lib.geometry import from_geojson
 
 
@@ -26,6 +27,11 @@ class GridIndex:
     codes: list[str]
     tree: shapely.STRtree
     version: tuple[object, ...]
+    #: The cells (with their community) and every jurisdiction on their communities' paths, by path: what
+    #: taking a case in needs, loaded with the index so an intake reads none of it from the database.
+    #: Shared between requests and threads: read them, never change them.
+    cells: dict[int, GridCell] = field(default_factory=dict)
+    places: dict[str, Jurisdiction] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -86,15 +92,41 @@ def grid_index() -> GridIndex:
         return index
     with _lock:
         if _current is None or _current.version != version:
-            cells = list(GridCell.objects.filter(is_active=True).values_list("id", "code", "boundary"))
-            _current = GridIndex.build(cells, version)
+            _current = _build(version)
         return _current
 
 
+def _build(version: tuple[object, ...]) -> GridIndex:
+    cells = list(GridCell.objects.filter(is_active=True).select_related("community"))
+    codes = {code for cell in cells for code in cell.community.path.split("/") if code}
+    places = {j.path: j for j in Jurisdiction.objects.filter(code__in=sorted(codes))}
+    for cell in cells:  # the same objects as ``places``: one copy of each jurisdiction
+        cell.community = places.get(cell.community.path, cell.community)
+    index = GridIndex.build([(c.pk, c.code, c.boundary) for c in cells], version)
+    return GridIndex(
+        ids=index.ids,
+        codes=index.codes,
+        tree=index.tree,
+        version=version,
+        cells={c.pk: c for c in cells},
+        places=places,
+    )
+
+
 def locate_grid_cell(lon: float, lat: float) -> GridCell | None:
-    """The active grid cell covering a point, or None."""
-    cell_id = grid_index().locate(lon, lat)
-    return None if cell_id is None else GridCell.objects.select_related("community").get(pk=cell_id)
+    """The active grid cell covering a point (with its community loaded), or None. The object is the
+    index's own, shared: read it, never change it."""
+    index = grid_index()
+    cell_id = index.locate(lon, lat)
+    if cell_id is None:
+        return None
+    cell = index.cells.get(cell_id)
+    return cell if cell is not None else GridCell.objects.select_related("community").get(pk=cell_id)
+
+
+def place_at(path: str) -> Jurisdiction | None:
+    """The jurisdiction at ``path`` if it lies on a grid cell's community path (no query), else None."""
+    return grid_index().places.get(path)
 
 
 def reset_grid_index() -> None:

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,7 +37,7 @@ from civicgrid.cases.models import (
 from civicgrid.cases.workflow import Action, Cap, Status
 from civicgrid.core import crypto
 from civicgrid.core.actions import do_log_personal_data_access
-from civicgrid.grids.lookup import locate_grid_cell
+from civicgrid.grids.lookup import locate_grid_cell, place_at
 from civicgrid.jurisdictions.models import Jurisdiction, Level
 from civicgrid.lib import clock
 
@@ -78,26 +77,34 @@ def check_photo(photo: PhotoUpload) -> str:
 
 
 def next_case_number(city_code: str, year: int) -> str:
-    """``430100-2026-000123``: unique per city and year. The counter row is locked only for the UPDATE when
-    no transaction is open (the HTTP intake path), so concurrent intakes do not queue behind each other."""
-    with transaction.atomic():
-        updated = CaseNumberCounter.objects.filter(city_code=city_code, year=year).update(last=F("last") + 1)
-        if not updated:
-            try:
-                with transaction.atomic():
-                    CaseNumberCounter.objects.create(city_code=city_code, year=year, last=1)
-            except IntegrityError:  # another intake created the row first
-                CaseNumberCounter.objects.filter(city_code=city_code, year=year).update(last=F("last") + 1)
-        last = (
-            CaseNumberCounter.objects.filter(city_code=city_code, year=year)
-            .values_list("last", flat=True)
-            .get()
-        )
-    return f"{city_code}-{year}-{last:06d}"
+    """``430100-2026-000123``: unique per city and year. One ``UPDATE … RETURNING``: on the HTTP intake path
+    no transaction is open, so the counter row is locked only for that statement and concurrent intakes do
+    not queue behind each other (a failed intake leaves a gap in the numbers)."""
+    table = connection.ops.quote_name(CaseNumberCounter._meta.db_table)
+    sql = f"UPDATE {table} SET last = last + 1 WHERE city_code = %s AND year = %s RETURNING last"
+    for _attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [city_code, year])
+            row = cursor.fetchone()
+        if row is not None:
+            return f"{city_code}-{year}-{row[0]:06d}"
+        try:  # the first case of the city this year
+            with transaction.atomic():
+                CaseNumberCounter.objects.create(city_code=city_code, year=year, last=1)
+            return f"{city_code}-{year}-{1:06d}"
+        except IntegrityError:  # another intake created the row first: count on it
+            continue
+    raise RuntimeError(f"no case number counter for {city_code}/{year}")
 
 
 def _city_code(origin: Jurisdiction) -> str:
     return _city_code_of_path(origin.path)
+
+
+def _prefixes(path: str) -> list[str]:
+    """The paths of a jurisdiction's ancestors and itself, from the root: "430100/", "430100/430103/", …"""
+    codes = [c for c in path.split("/") if c]
+    return ["".join(f"{c}/" for c in codes[: i + 1]) for i in range(len(codes))]
 
 
 @lru_cache(maxsize=4096)
@@ -142,11 +149,13 @@ def _owning_level(origin: Jurisdiction, actor: User | None) -> Jurisdiction:
             e.path for e in scope.entries if Cap.REPORT in e.case_caps and origin.path.startswith(e.path)
         ]
         if paths:
-            return Jurisdiction.objects.get(path=max(paths, key=len))
+            deepest = max(paths, key=len)
+            return place_at(deepest) or Jurisdiction.objects.get(path=deepest)
         if not scope.is_superuser:
             raise PermissionDenied(_("You may not take in cases for this place."))
     wanted = settings.CASE_PUBLIC_INTAKE_LEVEL
-    chain = list(origin.ancestors_and_self())
+    known = [place_at(path) for path in _prefixes(origin.path)]
+    chain = [j for j in known if j is not None] if all(known) else list(origin.ancestors_and_self())
     for node in reversed(chain):
         if node.level == wanted:
             return node
@@ -237,7 +246,7 @@ def do_create_case(
     number = next_case_number(_city_code(origin), timezone.localtime(at).year)
     try:
         with transaction.atomic():
-            case = Case.objects.create(
+            case = Case(
                 number=number,
                 kind=kind,
                 channel=channel,
@@ -267,12 +276,13 @@ def do_create_case(
                 created_by=actor,
                 received_at=at,
             )
+            # The clocks are worked out first, so the case row is written once, with its due columns.
+            planned = clocks.plan_clocks(case, Stage.REGISTER, at=at)
+            clocks.refresh_due(case, at=at, running_clocks=planned)
+            case.save(force_insert=True)
+            clocks.save_planned(case, planned)
             for photo, content_type in zip(photos, photo_types, strict=True):
                 _save_photo(case, photo, content_type or "", PhotoStage.INTAKE, actor=actor, at=at)
-            started = clocks.start_clocks(case, Stage.REGISTER, at=at)
-            clocks.refresh_due(case, at=at, running_clocks=started)
-            if case.due_at is not None:
-                case.save(update_fields=["due_at", "due_stage", "timing"])
             CaseEvent.objects.create(
                 case=case,
                 seq=1,
@@ -305,12 +315,14 @@ def _phone(value: str) -> str:
 
 
 def _existing(intake_key: str, actor: User | None) -> Case | None:
-    case = Case.objects.filter(intake_key=intake_key).first()
-    if case is None:
+    # Two columns first: nearly every key is new, and the whole row is read only for a real retry.
+    found = Case.objects.filter(intake_key=intake_key).values_list("pk", "created_by_id")[:1]
+    if not found:
         return None
-    if case.created_by_id != (actor.pk if actor else None):
+    pk, created_by_id = found[0]
+    if created_by_id != (actor.pk if actor else None):
         raise ValidationError({"intake_key": _("This idempotency key was already used by someone else.")})
-    return case
+    return Case.objects.get(pk=pk)
 
 
 def _save_photo(

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from civicgrid.jurisdictions.models import Level
 
@@ -70,7 +71,7 @@ class Stage(models.TextChoices):
     DISPATCH = "dispatch", _("dispatch")  # registered → dispatched
     ACCEPT = "accept", _("acceptance")  # dispatched → signed for
     RETURN_WINDOW = "return_window", _("return window")  # a return is allowed until then (no clock)
-    HANDLE = "handle", _("handling")  # until the reply (may be staged)
+    HANDLE = "handle", pgettext_lazy("clock stage", "handling")  # until the reply (may be staged)
     VERIFY = "verify", _("verification")  # replied → verified
     REVISIT = "revisit", _("revisit")  # resolved → revisited
     EXTENSION_CAP = "extension_cap", _("extension cap")  # the most all extensions may add (no clock)

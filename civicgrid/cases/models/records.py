@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from civicgrid.cases.models.case import Case
 from civicgrid.cases.models.catalog import TimeUnit
@@ -48,7 +49,7 @@ class EscalationHop(models.Model):
 
 
 class DecisionStatus(models.TextChoices):
-    PENDING = "pending", _("pending")
+    PENDING = "pending", pgettext_lazy("extension decision", "pending")
     APPROVED = "approved", _("approved")
     REJECTED = "rejected", _("rejected")
 
@@ -118,7 +119,7 @@ class SupervisionOrder(models.Model):
 
 
 class Resolution(models.TextChoices):
-    RESOLVED = "resolved", _("resolved")  # 解决
+    RESOLVED = "resolved", pgettext_lazy("revisit answer", "resolved")  # 解决
     PARTLY = "partly", _("partly resolved")  # 部分解决
     UNRESOLVED = "unresolved", _("unresolved")  # 未解决
 

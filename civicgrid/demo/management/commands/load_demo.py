@@ -29,7 +29,9 @@ class Command(BaseCommand):
         if not (data_dir / "divisions" / "areas.csv").exists():
             raise CommandError(f"the shared data folder is missing: {data_dir} (set CIVICGRID_SHARED_DATA)")
         ctx = DemoContext(
-            data_dir=data_dir, say=self.stdout.write, password_hash=make_password(DEMO_PASSWORD),
+            data_dir=data_dir,
+            say=self.stdout.write,
+            password_hash=make_password(DEMO_PASSWORD),
             case_limit=options["cases"],
         )
         started = time.monotonic()
