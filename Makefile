@@ -73,3 +73,8 @@ bench-intake: install
 
 clean:
 	rm -rf $(VENV) var staticfiles .mypy_cache .ruff_cache test-artifacts
+
+# The worker's deadline sweep over 100,000 due clocks, one worker and then two (bench/sweep.py, ~1 hour).
+.PHONY: bench-sweep
+bench-sweep: install
+	scripts/with-postgres.sh $(PY) bench/sweep.py

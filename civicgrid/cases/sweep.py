@@ -86,24 +86,24 @@ def sweep_due_clocks(context: WorkerContext) -> int:
 def fire_clock(clock_id: int, *, now: datetime, rules: list[Rule]) -> int:
     """Fire every threshold the clock has crossed since it was last looked at. 1 if handled, else 0."""
     with transaction.atomic():
-        case_id = CaseClock.objects.filter(pk=clock_id).values_list("case_id", flat=True).first()
-        if case_id is None:
-            return 0
-        cases = Case.objects.filter(pk=case_id)
+        # The clock's case, locked, in one statement (the clock's own row is read after the lock).
+        cases = Case.objects.filter(pk__in=CaseClock.objects.filter(pk=clock_id).values("case_id"))
         if connection.features.has_select_for_update_skip_locked:
             cases = cases.select_for_update(skip_locked=True, no_key=True, of=("self",))
         case = cases.select_related("category", "jurisdiction").first()
         if case is None:
             return 0  # someone holds the case: next round
-        k = CaseClock.objects.get(pk=clock_id)
-        if k.state != ClockState.RUNNING or k.next_fire_at is None or k.next_fire_at > now:
+        running = clocks.running(case)  # all of them: _record refreshes the due columns from these
+        k = next((c for c in running if c.pk == clock_id), None)
+        if k is None or k.state != ClockState.RUNNING or k.next_fire_at is None or k.next_fire_at > now:
             return 0  # already handled, paused or moved
         reached = clocks.timing_at(k, now)
         fired = [t for t in _ORDER if TIMING_RANK[Timing(k.timing)] < TIMING_RANK[t] <= TIMING_RANK[reached]]
         old = k.timing
         k.timing = reached
+        k.next_fire_at = clocks.next_fire(k)
         updated = CaseClock.objects.filter(pk=k.pk, timing=old, state=ClockState.RUNNING).update(
-            timing=reached, next_fire_at=clocks.next_fire(k)
+            timing=reached, next_fire_at=k.next_fire_at
         )
         if not updated or not fired:
             return 0
@@ -112,7 +112,7 @@ def fire_clock(clock_id: int, *, now: datetime, rules: list[Rule]) -> int:
             # threshold that asks for it (a worker that was down does not urge three times in a row).
             actions: dict[str, tuple[Rule, Timing]] = {}
             for threshold in fired:
-                _record(case, k, threshold, now)
+                _record(case, k, threshold, now, running)
                 for rule in _matching(rules, case, k.stage, threshold):
                     actions[rule.action] = (rule, threshold)
             for rule, threshold in sorted(actions.values(), key=lambda rt: _ACTION_ORDER.index(rt[0].action)):
@@ -120,10 +120,11 @@ def fire_clock(clock_id: int, *, now: datetime, rules: list[Rule]) -> int:
         return 1
 
 
-def _record(case: Case, k: CaseClock, threshold: Timing, now: datetime) -> None:
-    # ``case`` is the row locked by fire_clock, kept current in memory by the actions applied since.
+def _record(case: Case, k: CaseClock, threshold: Timing, now: datetime, running: list[CaseClock]) -> None:
+    # ``case`` is the row locked by fire_clock, kept current in memory; every threshold is
+    # recorded before any rule action runs, so ``running`` (with ``k`` updated) is still the case's clocks.
     case.version += 1
-    clocks.refresh_due(case, at=now)
+    clocks.refresh_due(case, at=now, running_clocks=running)
     case.save(update_fields=["version", "timing", "was_overdue", "due_at", "due_stage"])
     CaseEvent.objects.create(
         case=case,
@@ -155,14 +156,15 @@ def _apply(case: Case, rule: Rule, k: CaseClock, threshold: str) -> None:
         "threshold": Timing(threshold).label,
         "deadline": f"{k.deadline_at:%Y-%m-%d %H:%M}",
     }
+    # No savepoint of our own: each action runs in case_step's atomic block, a savepoint inside
+    # fire_clock's transaction, so a refused action rolls back alone and the threshold event stays.
     try:
-        with transaction.atomic():
-            if rule.action == RuleAction.URGE:
-                do_urge(case, note=note, trigger=Trigger.TIMEOUT, actor=None)
-            elif rule.action == RuleAction.SUPERVISE:
-                do_supervise(case, opinion=note, trigger=Trigger.TIMEOUT, actor=None)
-            elif rule.action == RuleAction.ESCALATE:
-                do_escalate(case, reason=note, trigger=Trigger.TIMEOUT, actor=None)
+        if rule.action == RuleAction.URGE:
+            do_urge(case, note=note, trigger=Trigger.TIMEOUT, actor=None)
+        elif rule.action == RuleAction.SUPERVISE:
+            do_supervise(case, opinion=note, trigger=Trigger.TIMEOUT, actor=None)
+        elif rule.action == RuleAction.ESCALATE:
+            do_escalate(case, reason=note, trigger=Trigger.TIMEOUT, actor=None)
     except (TransitionNotAllowed, ValidationError) as exc:
         # E.g. the case is already at the top level: the threshold event stays on record, the rule is moot.
         logger.info("rule %s on case %s not applied: %s", rule.action, case.pk, exc)

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 _SUBJECT_MAX = Notification._meta.get_field("subject").max_length or 200
 
 
-@transaction.atomic
 def do_enqueue_notification(
     *,
     channel: Channel | str,
@@ -58,22 +57,27 @@ def do_enqueue_notification(
     if len(subject) > _SUBJECT_MAX:
         # Subjects are often built from a case title; a long title must not fail the case action.
         subject = subject[: _SUBJECT_MAX - 1] + "…"
+    row = Notification(
+        channel=channel,
+        kind=kind,
+        recipient=recipient,
+        address=address,
+        subject=subject,
+        body=body,
+        ref=ref,
+        data=data or {},
+        dedupe_key=dedupe_key,
+        available_at=available_at or timezone.now(),
+    )
+    if dedupe_key is None:
+        row.save(force_insert=True)  # one INSERT: atomic by itself, no savepoint needed
+        return row
     try:
         # A savepoint of its own: when a concurrent transaction inserted the same dedupe_key first, only
         # this insert is rolled back and the caller's transaction carries on.
         with transaction.atomic():
-            return Notification.objects.create(
-                channel=channel,
-                kind=kind,
-                recipient=recipient,
-                address=address,
-                subject=subject,
-                body=body,
-                ref=ref,
-                data=data or {},
-                dedupe_key=dedupe_key,
-                available_at=available_at or timezone.now(),
-            )
+            row.save(force_insert=True)
+            return row
     except IntegrityError:
         if dedupe_key is not None and Notification.objects.filter(dedupe_key=dedupe_key).exists():
             return None

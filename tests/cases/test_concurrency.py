@@ -79,7 +79,7 @@ def test_the_second_writer_waits_then_is_told(world: World) -> None:
     assert results_a == [Status.HANDLING]
     assert len(results_b) == 1
     assert isinstance(results_b[0], CaseConflict)
-    assert "changed by someone else" in str(results_b[0])
+    assert "已被他人修改" in str(results_b[0])  # the conflict message, in the default language
     final = Case.objects.get(pk=case.pk)
     assert (final.status, final.version) == (Status.HANDLING, 4)
     history = list(
