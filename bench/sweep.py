@@ -274,6 +274,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument(
+        "--workers", default="1,2", help="worker counts to measure, each on a fresh copy (default: 1,2)"
+    )
     parser.add_argument("--sqlite", action="store_true", help="use a temporary SQLite file")
     parser.add_argument("--no-doc", action="store_true", help="do not write docs/benchmarks.md")
     parser.add_argument("--prepare-only", action="store_true", help=argparse.SUPPRESS)
@@ -292,7 +295,8 @@ def main() -> None:
     if not base.startswith(("sqlite", "postgres")):
         sys.exit("Run under scripts/with-postgres.sh (DATABASE_URL) or pass --sqlite.")
     phases: list[Phase] = []
-    for workers in (1, 2) if not args.sqlite else (1,):
+    counts = [int(w) for w in args.workers.split(",") if w.strip()]
+    for workers in counts if not args.sqlite else (1,):
         url = fresh_database(base, f"civicgrid_sweep_{workers}")
         result = phase(url, args.cases, workers, args.batch)
         result.rate = args.cases / result.wall_s
@@ -300,12 +304,12 @@ def main() -> None:
             f"{workers} worker(s): {args.cases:,} due deadlines in {result.wall_s:.1f} s = {result.rate:,.0f}/s; "
             f"set-up {result.prepare_s:.0f} s; per worker {[(w, n) for w, n, _ in result.per_worker]}"
         )
-        print(f"  check: {result.check}")
+        print(f"  check: {result.check}", flush=True)
         phases.append(result)
-    machine = machine_line(url)
-    print(f"machine: {machine}")
-    if not args.no_doc:
-        write_doc(machine, args.cases, args.batch, phases, sqlite=args.sqlite)
+        machine = machine_line(url)
+        if not args.no_doc:  # after every phase: a long run that is stopped keeps what it measured
+            write_doc(machine, args.cases, args.batch, phases, sqlite=args.sqlite)
+    print(f"machine: {machine_line(url)}")
 
 
 def write_doc(machine: str, n_cases: int, batch: int, phases: list[Phase], *, sqlite: bool) -> None:
@@ -328,7 +332,11 @@ def write_doc(machine: str, n_cases: int, batch: int, phases: list[Phase], *, sq
         f"{SEED} real intakes (register + dispatch through the actions) cloned by the harness; batches of "
         f"{batch}. After each run the script checks that every clock fired each threshold exactly once and "
         "nothing is left due"
-        + (" (two workers at once: SKIP LOCKED; no threshold fired twice)." if not sqlite else "."),
+        + (
+            " (two workers at once: SKIP LOCKED; no threshold fired twice)."
+            if any(p.workers > 1 for p in phases)
+            else "."
+        ),
         "",
         *rows,
         "",
