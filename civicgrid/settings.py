@@ -121,6 +121,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The few hand-written statements on the busiest paths (civicgrid.lib.sqlrows) are bound server-side,
+    # and psycopg prepares one after it ran this many times on a connection, so PostgreSQL plans it once
+    # per connection instead of on every intake. The ORM's own queries are bound client-side and never
+    # prepared. Set DB_PREPARE_THRESHOLD=0 behind a pooler that cannot keep prepared statements
+    # (PgBouncer before 1.21 in transaction mode).
+    _prepare = env_int("DB_PREPARE_THRESHOLD", 5)
+    DATABASES["default"]["OPTIONS"] = {"prepare_threshold": _prepare if _prepare > 0 else None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

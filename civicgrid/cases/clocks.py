@@ -77,10 +77,16 @@ def save_planned(case: Case, planned: list[CaseClock]) -> list[CaseClock]:
     """Write the clocks plan_clocks worked out (the case may have been saved since)."""
     if not planned:
         return []
+    return CaseClock.objects.bulk_create(prepare_planned(case, planned))
+
+
+def prepare_planned(case: Case, planned: list[CaseClock]) -> list[CaseClock]:
+    """The planned clocks made ready for the caller to write them (with the case's other rows)."""
     for clock in planned:
         clock.case = case
-    _touch(case)
-    return CaseClock.objects.bulk_create(planned)
+    if planned:
+        _touch(case)
+    return planned
 
 
 def plan_clocks(case: Case, stage: Stage, *, at: datetime) -> list[CaseClock]:

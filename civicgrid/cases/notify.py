@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from civicgrid.accounts.models import RoleGrant, User
 from civicgrid.accounts.permissions import ROLE_CASE_CAPABILITIES
 from civicgrid.cases.workflow import Cap
-from civicgrid.notifications.actions import do_enqueue_notification
-from civicgrid.notifications.models import Channel
+from civicgrid.notifications.actions import do_enqueue_notification, new_notification
+from civicgrid.notifications.models import Channel, Notification
 
 if TYPE_CHECKING:
     from civicgrid.cases.models import Case
@@ -104,9 +104,17 @@ def tell(
 
 def tell_resident(case: Case, kind: str, body: str) -> None:
     """An SMS to the resident, when they left a phone number."""
+    row = resident_notice(case, kind, body)
+    if row is not None:
+        row.save(force_insert=True)
+
+
+def resident_notice(case: Case, kind: str, body: str) -> Notification | None:
+    """tell_resident's SMS, built but not saved (None: nobody to tell), for an action that writes it
+    together with its own rows. The case must have its primary key."""
     if not case.reporter_phone or _suppressed.get():
-        return
-    do_enqueue_notification(
+        return None
+    return new_notification(
         channel=Channel.SMS,
         kind=kind,
         subject=case.number,
@@ -114,7 +122,6 @@ def tell_resident(case: Case, kind: str, body: str) -> None:
         address=case.reporter_phone,
         ref=f"case:{case.pk}",
         data={"case": case.pk, "number": case.number},
-        actor=None,
     )
 
 

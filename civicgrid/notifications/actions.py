@@ -21,6 +21,48 @@ if TYPE_CHECKING:
 _SUBJECT_MAX = Notification._meta.get_field("subject").max_length or 200
 
 
+def new_notification(
+    *,
+    channel: Channel | str,
+    kind: str,
+    subject: str,
+    body: str,
+    recipient: User | None = None,
+    address: str = "",
+    ref: str = "",
+    data: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+    available_at: datetime | None = None,
+) -> Notification:
+    """One message checked and built, not yet saved: for an action that writes it together with its own
+    rows (the intake, in one statement). Everything else calls do_enqueue_notification."""
+    channel = Channel(channel)
+    address = address.strip()
+    if (recipient is None) == (not address):
+        raise ValidationError(_("A notification needs either a recipient or an address, not both."))
+    if channel == Channel.IN_APP and recipient is None:
+        raise ValidationError(_("An in-app message needs a staff recipient."))
+    if not kind or len(kind) > 64:
+        raise ValidationError(_("The notification kind must be 1 to 64 characters."))
+    if dedupe_key is not None and not dedupe_key:
+        raise ValidationError(_("The deduplication key must not be empty."))
+    if len(subject) > _SUBJECT_MAX:
+        # Subjects are often built from a case title; a long title must not fail the case action.
+        subject = subject[: _SUBJECT_MAX - 1] + "…"
+    return Notification(
+        channel=channel,
+        kind=kind,
+        recipient=recipient,
+        address=address,
+        subject=subject,
+        body=body,
+        ref=ref,
+        data=data or {},
+        dedupe_key=dedupe_key,
+        available_at=available_at or timezone.now(),
+    )
+
+
 def do_enqueue_notification(
     *,
     channel: Channel | str,
@@ -42,36 +84,23 @@ def do_enqueue_notification(
     ``address`` (a resident's phone or e-mail). Returns None, and leaves the caller's transaction usable,
     when a notification with the same ``dedupe_key`` already exists. Sends nothing itself.
     """
-    channel = Channel(channel)
-    address = address.strip()
-    if (recipient is None) == (not address):
-        raise ValidationError(_("A notification needs either a recipient or an address, not both."))
-    if channel == Channel.IN_APP and recipient is None:
-        raise ValidationError(_("An in-app message needs a staff recipient."))
-    if not kind or len(kind) > 64:
-        raise ValidationError(_("The notification kind must be 1 to 64 characters."))
-    if dedupe_key is not None and not dedupe_key:
-        raise ValidationError(_("The deduplication key must not be empty."))
-    if dedupe_key is not None and Notification.objects.filter(dedupe_key=dedupe_key).exists():
-        return None
-    if len(subject) > _SUBJECT_MAX:
-        # Subjects are often built from a case title; a long title must not fail the case action.
-        subject = subject[: _SUBJECT_MAX - 1] + "…"
-    row = Notification(
+    row = new_notification(
         channel=channel,
         kind=kind,
-        recipient=recipient,
-        address=address,
         subject=subject,
         body=body,
+        recipient=recipient,
+        address=address,
         ref=ref,
-        data=data or {},
+        data=data,
         dedupe_key=dedupe_key,
-        available_at=available_at or timezone.now(),
+        available_at=available_at,
     )
     if dedupe_key is None:
         row.save(force_insert=True)  # one INSERT: atomic by itself, no savepoint needed
         return row
+    if Notification.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
     try:
         # A savepoint of its own: when a concurrent transaction inserted the same dedupe_key first, only
         # this insert is rolled back and the caller's transaction carries on.
@@ -79,7 +108,7 @@ def do_enqueue_notification(
             row.save(force_insert=True)
             return row
     except IntegrityError:
-        if dedupe_key is not None and Notification.objects.filter(dedupe_key=dedupe_key).exists():
+        if Notification.objects.filter(dedupe_key=dedupe_key).exists():
             return None
         raise
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,7 +40,7 @@ from civicgrid.core import crypto
 from civicgrid.core.actions import do_log_personal_data_access
 from civicgrid.grids.lookup import locate_grid_cell, place_at
 from civicgrid.jurisdictions.models import Jurisdiction, Level
-from civicgrid.lib import clock
+from civicgrid.lib import clock, sqlrows
 
 if TYPE_CHECKING:
     from civicgrid.accounts.models import User
@@ -77,21 +78,33 @@ def check_photo(photo: PhotoUpload) -> str:
 
 
 def next_case_number(city_code: str, year: int) -> str:
-    """``430100-2026-000123``: unique per city and year. One ``UPDATE … RETURNING``: on the HTTP intake path
-    no transaction is open, so the counter row is locked only for that statement and concurrent intakes do
-    not queue behind each other (a failed intake leaves a gap in the numbers)."""
+    """``430100-2026-000123``: unique per city and year (see _number_and_pk)."""
+    return _number_and_pk(city_code, year, with_pk=False)[0]
+
+
+def _number_and_pk(city_code: str, year: int, *, with_pk: bool) -> tuple[str, int | None]:
+    """The next case number and, on PostgreSQL when ``with_pk``, the new case's primary key drawn from its
+    sequence in the same statement (so the case and the rows pointing at it go in one INSERT). One
+    ``UPDATE … RETURNING``: on the HTTP intake path no transaction is open, so the counter row is locked only
+    for that statement and concurrent intakes do not queue behind each other (a failed intake leaves a gap
+    in the numbers)."""
     table = connection.ops.quote_name(CaseNumberCounter._meta.db_table)
-    sql = f"UPDATE {table} SET last = last + 1 WHERE city_code = %s AND year = %s RETURNING last"
+    draw_pk = with_pk and connection.vendor == "postgresql"
+    returning = "last, nextval(%s)" if draw_pk else "last, NULL"
+    sql = f"UPDATE {table} SET last = last + 1 WHERE city_code = %s AND year = %s RETURNING {returning}"
+    params: list[str | int] = [city_code, year]
+    if draw_pk:
+        params.append(sqlrows.pk_sequence(Case))
     for _attempt in range(2):
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [city_code, year])
+        with sqlrows.cursor() as cursor:
+            cursor.execute(sql, params)
             row = cursor.fetchone()
         if row is not None:
-            return f"{city_code}-{year}-{row[0]:06d}"
+            return f"{city_code}-{year}-{row[0]:06d}", row[1]
         try:  # the first case of the city this year
             with transaction.atomic():
                 CaseNumberCounter.objects.create(city_code=city_code, year=year, last=1)
-            return f"{city_code}-{year}-{1:06d}"
+            return f"{city_code}-{year}-{1:06d}", sqlrows.reserve_pk(Case) if with_pk else None
         except IntegrityError:  # another intake created the row first: count on it
             continue
     raise RuntimeError(f"no case number counter for {city_code}/{year}")
@@ -111,7 +124,13 @@ def _prefixes(path: str) -> list[str]:
 def _city_code_of_path(path: str) -> str:
     """The city-level code on a jurisdiction path (cached: paths and levels do not change under a case)."""
     codes = [c for c in path.split("/") if c]
-    ancestors = {j.code: j.level for j in Jurisdiction.objects.filter(code__in=codes).only("code", "level")}
+    known = [place_at(prefix) for prefix in _prefixes(path)]
+    if all(known):  # the grid index knows every place on a grid cell's path
+        ancestors = {j.code: j.level for j in known if j is not None}
+    else:
+        ancestors = {
+            j.code: j.level for j in Jurisdiction.objects.filter(code__in=codes).only("code", "level")
+        }
     for code in codes:
         if ancestors.get(code) == Level.CITY:
             return code
@@ -162,12 +181,17 @@ def _owning_level(origin: Jurisdiction, actor: User | None) -> Jurisdiction:
     return origin  # the place is above the wanted level (e.g. a whole county): it owns the case itself
 
 
+@lru_cache(maxsize=16)
+def _values_of(choices: type[models.TextChoices]) -> frozenset[str]:
+    return frozenset(choices.values)  # Django's ``.values`` builds a new list on every call
+
+
 def _choice(
     value: str,
     choices: type[Channel] | type[Nature] | type[Kind] | type[HandlingClass] | type[Urgency],
     field_name: str,
 ) -> str:
-    if value not in choices.values:
+    if value not in _values_of(choices):
         raise ValidationError({field_name: _("“%(value)s” is not a valid choice.") % {"value": value}})
     return value
 
@@ -195,11 +219,9 @@ def do_create_case(
 ) -> tuple[Case, bool]:
     """受理: record a case in ``received``. Returns ``(case, created)``; a retry with the same ``intake_key``
     by the same actor returns the first case and ``created=False`` — never a duplicate."""
-    if intake_key:
-        intake_key = intake_key.strip()[:80]
-        existing = _existing(intake_key, actor)
-        if existing is not None:
-            return existing, False
+    # A retry is recognised by the unique intake key when the case is written (see the end): looking for
+    # the key first would cost every intake a round trip for the rare retry.
+    intake_key = intake_key.strip()[:80] if intake_key else None
     errors: dict[str, list[str]] = {}
 
     def attempt(check: Callable[[], T]) -> T | None:
@@ -242,48 +264,52 @@ def do_create_case(
         raise PermissionDenied(_("You may not take in cases for this place."))
     level_node = _owning_level(origin, actor)
     at = clock.now()
-    # The number is drawn before the intake transaction (see next_case_number); a failed intake leaves a gap.
-    number = next_case_number(_city_code(origin), timezone.localtime(at).year)
+    # The number (and on PostgreSQL the case's key) is drawn before the intake's writes; a failed intake
+    # leaves a gap in the numbers.
+    number, pk = _number_and_pk(_city_code(origin), timezone.localtime(at).year, with_pk=True)
+    case = Case(
+        pk=pk,
+        number=number,
+        kind=kind,
+        channel=channel,
+        nature=nature,
+        category=category,
+        handling_class=handling_class,
+        urgency=urgency,
+        title=clean_title,
+        description=clean_description,
+        address=address.strip(),
+        lon=lon,
+        lat=lat,
+        grid_cell=cell,
+        origin=origin,
+        origin_path=origin.path,
+        jurisdiction=level_node,
+        level=level_node.level,
+        level_path=level_node.path,
+        reporter_name=reporter_name.strip()[:64],
+        reporter_phone=phone,
+        reporter_phone_digest=crypto.digest(phone) if phone else "",
+        is_anonymous=is_anonymous,
+        needs_revisit=kind == Kind.APPEAL and bool(phone),
+        status=Status.RECEIVED,
+        version=1,
+        intake_key=intake_key or None,
+        created_by=actor,
+        received_at=at,
+    )
+    # The clocks are worked out first, so the case row is written once, with its due columns.
+    planned = clocks.plan_clocks(case, Stage.REGISTER, at=at)
+    clocks.refresh_due(case, at=at, running_clocks=planned)
+    # With its key drawn, the case and everything written with it (clocks, the event, the resident's SMS)
+    # is one statement on PostgreSQL, atomic by itself; otherwise (SQLite, photos, inside a caller's
+    # transaction, where a failure must roll back only this intake) one transaction or savepoint.
+    one_statement = pk is not None and not photos and not connection.in_atomic_block
     try:
-        with transaction.atomic():
-            case = Case(
-                number=number,
-                kind=kind,
-                channel=channel,
-                nature=nature,
-                category=category,
-                handling_class=handling_class,
-                urgency=urgency,
-                title=clean_title,
-                description=clean_description,
-                address=address.strip(),
-                lon=lon,
-                lat=lat,
-                grid_cell=cell,
-                origin=origin,
-                origin_path=origin.path,
-                jurisdiction=level_node,
-                level=level_node.level,
-                level_path=level_node.path,
-                reporter_name=reporter_name.strip()[:64],
-                reporter_phone=phone,
-                reporter_phone_digest=crypto.digest(phone) if phone else "",
-                is_anonymous=is_anonymous,
-                needs_revisit=kind == Kind.APPEAL and bool(phone),
-                status=Status.RECEIVED,
-                version=1,
-                intake_key=intake_key or None,
-                created_by=actor,
-                received_at=at,
-            )
-            # The clocks are worked out first, so the case row is written once, with its due columns.
-            planned = clocks.plan_clocks(case, Stage.REGISTER, at=at)
-            clocks.refresh_due(case, at=at, running_clocks=planned)
-            case.save(force_insert=True)
-            clocks.save_planned(case, planned)
-            for photo, content_type in zip(photos, photo_types, strict=True):
-                _save_photo(case, photo, content_type or "", PhotoStage.INTAKE, actor=actor, at=at)
-            CaseEvent.objects.create(
+        with nullcontext() if one_statement else transaction.atomic():
+            if pk is None:
+                case.save(force_insert=True)
+            event = CaseEvent(
                 case=case,
                 seq=1,
                 code=str(Action.CREATE),
@@ -293,10 +319,17 @@ def do_create_case(
                 to_status=Status.RECEIVED,
                 data={"channel": channel, "level": level_node.level, "jurisdiction": level_node.code},
             )
+            rows: list[models.Model] = [] if pk is None else [case]  # without a key it is saved already
+            rows += [*clocks.prepare_planned(case, planned), event]
             if not is_anonymous:
-                notify.tell_resident(case, "case.received", notify.receipt_text(case))
+                notice = notify.resident_notice(case, "case.received", notify.receipt_text(case))
+                rows += [] if notice is None else [notice]
+            sqlrows.insert_rows(rows)
+            for photo, content_type in zip(photos, photo_types, strict=True):
+                _save_photo(case, photo, content_type or "", PhotoStage.INTAKE, actor=actor, at=at)
     except IntegrityError:
-        # Two retries with the same key raced: the other one created the case.
+        # A retry (or two copies racing): the first one created the case. The retry drew a number for
+        # nothing, which leaves a gap like any failed intake.
         if intake_key:
             existing = _existing(intake_key, actor)
             if existing is not None:
@@ -315,11 +348,15 @@ def _phone(value: str) -> str:
 
 
 def _existing(intake_key: str, actor: User | None) -> Case | None:
-    # Two columns first: nearly every key is new, and the whole row is read only for a real retry.
-    found = Case.objects.filter(intake_key=intake_key).values_list("pk", "created_by_id")[:1]
-    if not found:
+    # Two columns by hand-written SQL first: nearly every key is new, and this runs on every intake; the
+    # whole row is read only for a real retry.
+    table = connection.ops.quote_name(Case._meta.db_table)
+    with sqlrows.cursor() as cursor:
+        cursor.execute(f"SELECT id, created_by_id FROM {table} WHERE intake_key = %s", [intake_key])
+        found = cursor.fetchone()
+    if found is None:
         return None
-    pk, created_by_id = found[0]
+    pk, created_by_id = found
     if created_by_id != (actor.pk if actor else None):
         raise ValidationError({"intake_key": _("This idempotency key was already used by someone else.")})
     return Case.objects.get(pk=pk)

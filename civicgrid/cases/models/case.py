@@ -40,7 +40,7 @@ TIMING_RANK = {Timing.ON_TIME: 0, Timing.WARNING: 1, Timing.OVERDUE: 2, Timing.S
 
 
 class Case(models.Model):
-    number = models.CharField(_("case number"), max_length=32, unique=True)
+    number = models.CharField(_("case number"), max_length=32)  # unique: see Meta
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.APPEAL)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     nature = models.CharField(_("nature"), max_length=16, choices=Nature.choices)
@@ -51,6 +51,7 @@ class Case(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("category"),
+        db_index=False,  # case_category_recv_idx starts with it
     )
     handling_class = models.CharField(
         _("handling class"), max_length=16, choices=HandlingClass.choices, default=HandlingClass.PROMISED
@@ -77,7 +78,7 @@ class Case(models.Model):
         related_name="+",
         verbose_name=_("location jurisdiction"),
     )
-    origin_path = models.CharField(max_length=96, db_index=True, editable=False)
+    origin_path = models.CharField(max_length=96, editable=False)  # indexed for prefixes: see Meta
 
     # Who owns it now: the level's jurisdiction (its dispatch desk) and, once dispatched, the lead unit.
     jurisdiction = models.ForeignKey(
@@ -87,7 +88,7 @@ class Case(models.Model):
         verbose_name=_("level jurisdiction"),
     )
     level = models.CharField(_("level"), max_length=16, choices=Level.choices)
-    level_path = models.CharField(max_length=96, db_index=True, editable=False)
+    level_path = models.CharField(max_length=96, editable=False)  # indexed for prefixes: see Meta
     lead_unit = models.ForeignKey(
         "jurisdictions.Unit",
         on_delete=models.PROTECT,
@@ -95,6 +96,7 @@ class Case(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("lead unit"),
+        db_index=False,  # case_lead_status_idx starts with it
     )
     owner_ruled = models.BooleanField(
         _("owner ruled"),
@@ -105,15 +107,16 @@ class Case(models.Model):
     # The resident. The phone is personal data: encrypted, found by digest, masked on screen.
     reporter_name = models.CharField(_("reporter"), max_length=64, blank=True)
     reporter_phone = EncryptedTextField(_("reporter phone"), blank=True)
-    reporter_phone_digest = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    reporter_phone_digest = models.CharField(max_length=64, blank=True, editable=False)  # see Meta
     is_anonymous = models.BooleanField(_("anonymous"), default=False)
     needs_revisit = models.BooleanField(_("needs a revisit"), default=True)
 
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
     # Bumped by every change; an action refuses to write over a version it did not read (see locking.py).
     version = models.PositiveIntegerField(default=0)
-    intake_key = models.CharField(
-        _("idempotency key"), max_length=80, null=True, blank=True, unique=True, editable=False
+    # NULL, not "", for "no key": the unique constraint (Meta) lets any number of rows have none.
+    intake_key = models.CharField(  # noqa: DJ001
+        _("idempotency key"), max_length=80, null=True, blank=True, editable=False
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -125,6 +128,7 @@ class Case(models.Model):
         blank=True,
         related_name="duplicates",
         verbose_name=_("merged into"),
+        db_index=False,  # a partial index: see Meta
     )
     parent = models.ForeignKey(
         "self",
@@ -133,13 +137,14 @@ class Case(models.Model):
         blank=True,
         related_name="children",
         verbose_name=_("split from"),
+        db_index=False,  # a partial index: see Meta
     )
 
     received_at = models.DateTimeField(_("received at"), db_index=True)
     registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)  # a partial index: see Meta
     updated_at = models.DateTimeField(auto_now=True)
 
     # The running clock that ends first, kept by the clock code. Filtering "overdue" reads these columns.
@@ -162,7 +167,32 @@ class Case(models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         ordering = ["-received_at"]
+        # Every index costs each intake a write, so each one here is used and none repeats another.
+        # Unique keys as constraints: a unique CharField would also get a LIKE index nobody uses.
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="case_number_uniq"),
+            models.UniqueConstraint(fields=["intake_key"], name="case_intake_key_uniq"),
+        ]
         indexes = [
+            # Jurisdiction subtrees are path prefixes (LIKE 'a/b/%'); the pattern opclass serves them in
+            # any collation, and equality too. On SQLite the opclass is ignored.
+            models.Index(
+                fields=["origin_path"], name="case_origin_path_idx", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(
+                fields=["level_path"], name="case_level_path_idx", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(fields=["reporter_phone_digest"], name="case_phone_digest_idx"),  # repeat callers
+            # Mostly empty columns: only the rows that have a value are indexed.
+            models.Index(
+                fields=["closed_at"], name="case_closed_idx", condition=models.Q(closed_at__isnull=False)
+            ),
+            models.Index(
+                fields=["duplicate_of"],
+                name="case_duplicate_of_idx",
+                condition=models.Q(duplicate_of__isnull=False),
+            ),
+            models.Index(fields=["parent"], name="case_parent_idx", condition=models.Q(parent__isnull=False)),
             models.Index(fields=["status", "received_at"], name="case_status_recv_idx"),
             models.Index(fields=["lead_unit", "status"], name="case_lead_status_idx"),
             models.Index(fields=["category", "received_at"], name="case_category_recv_idx"),
@@ -249,7 +279,8 @@ class CaseEvent(models.Model):
     (workflow.Action or a clock code such as ``clock.overdue``), translated only for display; ``seq`` is the
     case version after the change, so the history of a case is gap-free and totally ordered."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    # db_index off: the unique (case, seq) index starts with the case.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     code = models.CharField(max_length=40)
     actor = models.ForeignKey(
@@ -284,7 +315,8 @@ class CaseClock(models.Model):
     """One stage's clock (workflow.md §2.3). The limit is copied from the TimeLimit row when the clock
     starts, so later edits to the limits do not rewrite history."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clocks")
+    # db_index off: caseclock_case_stage_idx starts with the case.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clocks", db_index=False)
     stage = models.CharField(max_length=16, choices=Stage.choices)
     seq = models.PositiveSmallIntegerField(default=0)
     label = models.CharField(max_length=64, blank=True)
