@@ -66,7 +66,7 @@ demo: install
 bench-grid: install
 	$(PY) bench/grid_lookup.py
 
-# Case intake over HTTP beside pgbench and django-helpdesk, and a crash test (bench/intake.py, ~5 minutes).
+# Case intake over HTTP beside pgbench and django-helpdesk in three rounds, and a crash test (bench/intake.py, ~8 minutes).
 .PHONY: bench-intake
 bench-intake: install
 	scripts/with-postgres.sh $(PY) bench/intake.py

@@ -91,24 +91,72 @@ class Client:
         )
 
 
+class _Protocol(asyncio.Protocol):
+    """The client side of one keep-alive connection: buffers bytes and wakes the request waiting for a
+    whole answer. A protocol rather than asyncio's streams: a third of the CPU per request, and this
+    process's CPU is taken from the servers being measured."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.waiter: asyncio.Future[None] | None = None
+        self.eof = False
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        self._wake()
+
+    def eof_received(self) -> bool | None:
+        self.eof = True
+        self._wake()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.eof = True
+        self._wake()
+
+    def _wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    async def more(self) -> None:
+        """Wait for more bytes; IncompleteReadError when the server closed the connection instead."""
+        if self.eof:
+            raise asyncio.IncompleteReadError(bytes(self.buffer), None)
+        self.waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self.waiter
+        finally:
+            self.waiter = None
+
+
 class Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
+    def __init__(self, transport: asyncio.Transport, protocol: _Protocol) -> None:
+        self.transport = transport
+        self.protocol = protocol
 
     @classmethod
     async def open(cls, client: Client) -> Connection:
-        reader, writer = await asyncio.open_connection(client.host, client.port)
-        return cls(reader, writer)
+        transport, protocol = await asyncio.get_running_loop().create_connection(
+            _Protocol, client.host, client.port
+        )
+        return cls(transport, protocol)
 
     def close(self) -> None:
-        self.writer.close()
+        self.transport.close()
 
     async def exchange(self, data: bytes) -> tuple[int, bytes, bool]:
         """Send one request; the status, the body and whether the server closes the connection."""
-        self.writer.write(data)
-        await self.writer.drain()
-        head = await self.reader.readuntil(b"\r\n\r\n")
+        p = self.protocol
+        self.transport.write(data)
+        while (end := p.buffer.find(b"\r\n\r\n")) < 0:
+            await p.more()
+        head = bytes(p.buffer[:end])
+        del p.buffer[: end + 4]
         status = int(head[9:12])
         length = -1
         chunked = closing = False
@@ -124,17 +172,26 @@ class Connection:
         if chunked:
             parts = []
             while True:
-                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                while (eol := p.buffer.find(b"\r\n")) < 0:
+                    await p.more()
+                size = int(bytes(p.buffer[:eol]).split(b";")[0], 16)
+                while len(p.buffer) < eol + 2 + size + 2:
+                    await p.more()
+                parts.append(bytes(p.buffer[eol + 2 : eol + 2 + size]))
+                del p.buffer[: eol + 2 + size + 2]
                 if size == 0:
-                    await self.reader.readuntil(b"\r\n")
                     break
-                parts.append(await self.reader.readexactly(size))
-                await self.reader.readexactly(2)
             body = b"".join(parts)
         elif length >= 0:
-            body = await self.reader.readexactly(length)
+            while len(p.buffer) < length:
+                await p.more()
+            body = bytes(p.buffer[:length])
+            del p.buffer[:length]
         else:
-            body = await self.reader.read()
+            while not p.eof:
+                await p.more()
+            body = bytes(p.buffer)
+            p.buffer.clear()
             closing = True
         return status, body, closing
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any, TypeVar
 
@@ -28,9 +29,10 @@ M = TypeVar("M", bound=models.Model)
 
 
 _MISSING = object()
-# Fields whose value goes to the database as it is when it already has one of these exact types; the
-# generic prep path (get_db_prep_save) does the same in a dozen calls per column. Exact classes only: a
-# subclass (an encrypted text, say) may prepare its values differently.
+# Fields whose value goes to the database as it is when it already has one of these exact types (a
+# datetime only when aware, and not for auto_now fields); the generic prep path (get_db_prep_save) does
+# the same in a dozen calls per column. Exact classes only: a subclass (an encrypted text, say) may prepare
+# its values differently.
 _PLAIN_TYPES: dict[type[Field[Any, Any]], tuple[type, ...]] = {
     models.CharField: (str,),
     models.TextField: (str,),
@@ -47,6 +49,9 @@ _PLAIN_TYPES: dict[type[Field[Any, Any]], tuple[type, ...]] = {
 
 @cache
 def _plain_types(field: Field[Any, Any]) -> tuple[type, ...] | None:
+    if type(field) is models.DateTimeField and not (field.auto_now or field.auto_now_add):
+        # psycopg takes an aware datetime as it is; a naive one goes the ORM's way (and its warning).
+        return (datetime,)
     if isinstance(field, models.ForeignKey):
         target = field.target_field
         return (
@@ -150,7 +155,7 @@ def insert_rows(rows: Sequence[models.Model], *, using: str = "default") -> None
             plain = _plain_types(field)
             if plain is not None:
                 value = values.get(field.attname, _MISSING)
-                if value is None or type(value) in plain:
+                if value is None or (type(value) in plain and getattr(value, "tzinfo", True) is not None):
                     params.append(value)
                     continue
             params.append(field.get_db_prep_save(field.pre_save(row, True), connection))
