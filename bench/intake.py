@@ -95,6 +95,7 @@ TARGET_P99 = 0.100
 Config = tuple[str, int, int]  # (worker class, workers, threads)
 # gunicorn's advice is 2–4 workers per core; gthread keeps connections alive, sync closes each one.
 CONFIGS: list[Config] = [("sync", 3, 1), ("gthread", 2, 3), ("gthread", 2, 4), ("gthread", 3, 3)]
+SERVED: Config = ("gthread", 2, 4)  # what `make run` starts (Makefile); the side-by-side measures it
 
 TITLE = "小区门口路灯不亮"
 DESCRIPTION = (
@@ -686,6 +687,7 @@ def measure_pgbench(url: str, tmp: Path) -> Run:
     log, counted in the same window as the HTTP runs."""
     parts = urlsplit(url)
     with admin_connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS intake_ceiling")  # each round starts from an empty table
         conn.execute(
             "CREATE TABLE intake_ceiling (id bigserial PRIMARY KEY, body text NOT NULL, at timestamptz NOT NULL)"
         )
@@ -693,6 +695,7 @@ def measure_pgbench(url: str, tmp: Path) -> Run:
     body = f"{TITLE} {DESCRIPTION}".replace("'", "''")
     script.write_text(f"INSERT INTO intake_ceiling (body, at) VALUES ('{body}', now());\n", encoding="utf-8")
     log_dir = tmp / "pgbench"
+    shutil.rmtree(log_dir, ignore_errors=True)
     log_dir.mkdir()
     argv = [
         pg_bin("pgbench"),
@@ -1202,19 +1205,19 @@ def write_doc(section_lines: list[str]) -> None:
 
 
 def choose(sweep: list[tuple[Config, Run]]) -> tuple[Config, str]:
-    """Among the configurations within 5 % of the most creations/s (a few per cent is noise here), the one
-    with the lowest p99."""
+    """The configuration `make run` serves with: the figures are those of what ships. The sweep beside it
+    shows what the others do (5 s each on a VM whose speed drifts: read differences under ~15 % as noise)."""
     fastest, best = max(sweep, key=lambda item: item[1].rate)
-    close = [(config, run) for config, run in sweep if run.rate >= 0.95 * best.rate]
-    config, _ = min(close, key=lambda item: item[1].p99)
-    if config == fastest:
-        return config, "the most creations/s" + (
-            " and the lowest p99 among those within 5 %" if len(close) > 1 else ""
+    served = next(run for config, run in sweep if config == SERVED)
+    note = "the configuration `make run` serves with"
+    if fastest != SERVED:
+        note += (
+            f"; in the sweep {config_label(fastest)} made {best.rate / served.rate - 1:+.0%} creations/s, "
+            "within this machine's drift"
+            if best.rate < 1.15 * served.rate
+            else f"; in the sweep {config_label(fastest)} made {best.rate / served.rate - 1:+.0%} creations/s"
         )
-    return config, (
-        f"within 5 % of the most creations/s ({config_label(fastest)}) with a lower p99; a few per cent is "
-        "noise on this machine"
-    )
+    return SERVED, note
 
 
 def main() -> None:
