@@ -4,6 +4,7 @@ ORM would, and stay as few statements as it promises."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,8 +16,9 @@ from pytest_django.fixtures import Settings
 from civicgrid.accounts.models import ApiToken, User
 from civicgrid.accounts.permissions import forget_scope, scope_of
 from civicgrid.accounts.tokens import do_issue_api_token, user_for_token
+from civicgrid.cases import limits
 from civicgrid.cases.actions import do_create_case
-from civicgrid.cases.models import Case, CaseClock, CaseEvent
+from civicgrid.cases.models import Case, CaseClock, CaseEvent, Stage, TimeLimit, TimeUnit
 from civicgrid.lib import clock, sqlrows
 from civicgrid.notifications.models import Channel, Notification
 from tests.cases.helpers import BJT_POINT, new_case
@@ -111,6 +113,10 @@ def test_the_token_lookup_reads_what_the_orm_reads(world: World) -> None:
 def test_an_intake_is_two_statements_and_a_retry_finds_the_first_case(settings: Settings) -> None:
     settings.CACHE_RECHECK_SECONDS = 60  # as in production: the grid, limits and calendar stay cached
     world = build_world()
+    # One register-stage limit, whatever earlier transactional tests left of the migration's defaults.
+    TimeLimit.objects.filter(stage=Stage.REGISTER).delete()
+    TimeLimit.objects.create(stage=Stage.REGISTER, seq=0, value=Decimal("1"), unit=TimeUnit.WORK_DAY)
+    limits.invalidate()
     values: dict[str, Any] = {
         "channel": "hotline",
         "nature": "complaint",
