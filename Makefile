@@ -53,7 +53,13 @@ pytest-sqlite: install
 pytest-postgres: install
 	CIVICGRID_TESTING=1 scripts/with-postgres.sh $(BIN)/pytest -q -p no:cacheprovider
 
-test: install
+# Node packages for the tests only (axe-core), exactly as package-lock.json pins them.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+test: install $(NODE_STAMP)
 	scripts/ensure-chromium.sh
 	$(MAKE) --no-print-directory lint typecheck
 	$(MAKE) --no-print-directory pytest-sqlite

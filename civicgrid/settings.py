@@ -68,8 +68,16 @@ INSTALLED_APPS = [
     "civicgrid.workcalendar",
     "civicgrid.notifications",
     "civicgrid.cases",
+    "civicgrid.portal",
+    "civicgrid.hotline",
+    "civicgrid.services",
+    "civicgrid.fieldwork",
+    "civicgrid.overview",
     "civicgrid.demo",
 ]
+
+# Every form field renders through core/field.html (label, help, errors at the field, aria wiring).
+FORM_RENDERER = "civicgrid.core.forms.CivicFormRenderer"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -85,6 +93,9 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns a lockout raised during authentication into a response.
     "axes.middleware.AxesMiddleware",
 ]
+# Server-Timing on every response (the page-time figures in docs/benchmarks.md read it); outermost, so it
+# times everything below it.
+MIDDLEWARE.insert(0, "civicgrid.core.middleware.server_timing")
 
 ROOT_URLCONF = "civicgrid.urls"
 WSGI_APPLICATION = "civicgrid.wsgi.application"

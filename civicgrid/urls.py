@@ -9,6 +9,13 @@ urlpatterns = [
     path("accounts/", include("civicgrid.accounts.urls")),
     path("staff/", include((staff_urlpatterns, "staff"))),
     path("map/", include("civicgrid.grids.urls")),
+    path("cases/", include("civicgrid.cases.urls")),
+    path("hotline/", include("civicgrid.hotline.urls")),
+    path("window/", include("civicgrid.services.urls")),
+    path("field/", include("civicgrid.fieldwork.urls")),
+    path("overview/", include("civicgrid.overview.urls")),
+    # The resident portal (no login): /report/ and /track/<secret>/.
+    path("", include("civicgrid.portal.urls")),
     path("api/v1/", api.urls),
     # The current version's OpenAPI document and its docs page at stable, unversioned addresses.
     path("api/openapi.json", openapi_document, name="api-openapi"),

@@ -5,9 +5,11 @@ docs/architecture.md written independently of civicgrid.accounts.permissions, so
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -435,6 +437,10 @@ def test_matrix_covers_every_url() -> None:
     from django.urls import get_resolver
 
     covered = {"", "map/", "map/tree/<str:code>/", "staff/", "staff/<int:pk>/", "staff/<int:pk>/phone/"}
+    # The role screens' routes are declared by their own matrix tests, in tests/<app>/routes.py (COVERED).
+    for routes in sorted(Path(__file__).parent.glob("*/routes.py")):
+        module = importlib.import_module(f"tests.{routes.parent.name}.routes")
+        covered |= set(module.COVERED)
     api_covered = {
         "jurisdictions/<code>",
         "jurisdictions/<code>/boundaries.geojson",

@@ -89,6 +89,32 @@ CAN_CONTACT_REPORTER: frozenset[Cap] = frozenset(
 )
 
 
+class Workplace(StrEnum):
+    """The role screens of the web interface; the navigation offers those a user may open."""
+
+    CASES = "cases"  # queues and case pages (dispatchers, handlers, supervisors, desks)
+    HOTLINE = "hotline"  # the hotline operator's intake and knowledge base
+    WINDOW = "window"  # the service window (便民服务中心)
+    FIELD = "field"  # the grid worker's phone screens
+    OVERVIEW = "overview"  # the leaders' overview of their jurisdiction
+
+
+WORKPLACES: dict[str, frozenset[Workplace]] = {
+    Role.WINDOW_CLERK: frozenset({Workplace.WINDOW, Workplace.CASES}),
+    Role.INTAKE_OPERATOR: frozenset({Workplace.HOTLINE, Workplace.CASES}),
+    Role.GRID_WORKER: frozenset({Workplace.FIELD}),
+    Role.GRID_LEADER: frozenset({Workplace.FIELD, Workplace.CASES}),
+    Role.BUILDING_HEAD: frozenset({Workplace.FIELD}),
+    Role.DISPATCHER: frozenset({Workplace.CASES, Workplace.HOTLINE, Workplace.OVERVIEW}),
+    Role.HANDLER: frozenset({Workplace.CASES}),
+    Role.MEDIATOR: frozenset({Workplace.CASES}),
+    Role.SUPERVISOR: frozenset({Workplace.CASES, Workplace.OVERVIEW}),
+    Role.LEADER: frozenset({Workplace.OVERVIEW, Workplace.CASES}),
+    Role.ADMINISTRATOR: frozenset(),
+}
+assert set(WORKPLACES) == set(Role.values), "every role needs its workplaces"
+
+
 @dataclass(frozen=True)
 class ScopeEntry:
     role: str
@@ -129,6 +155,15 @@ class Scope:
     @property
     def roles(self) -> set[str]:
         return {e.role for e in self.entries}
+
+    def workplaces(self) -> set[Workplace]:
+        if self.is_superuser:
+            return set(Workplace)
+        return {w for e in self.entries for w in WORKPLACES.get(e.role, ())}
+
+    def entries_for(self, workplace: Workplace) -> list[ScopeEntry]:
+        """The grants that open ``workplace`` (their paths bound what the screen shows)."""
+        return [e for e in self.entries if workplace in WORKPLACES.get(e.role, ())]
 
 
 _NO_SCOPE = Scope(is_superuser=False, entries=())
@@ -377,6 +412,24 @@ def can_view_reporter_phone(user: User | AnonymousUser, case: Case) -> bool:
 # --- View decorators -------------------------------------------------------------------------------------
 
 P = ParamSpec("P")
+
+
+def require_workplace(
+    workplace: Workplace,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Log in first (redirect), then 403 unless some grant opens the role screen ``workplace``. What the
+    screen then shows or does is still decided by the scoped querysets and the actions."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if workplace not in scope_of(request.user).workplaces():
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator
 
 
 def require_capability(

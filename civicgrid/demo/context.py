@@ -19,6 +19,9 @@ DEMO_STEPS: list[str] = [
     "civicgrid.accounts.demo",
     "civicgrid.grids.demo",
     "civicgrid.cases.demo",
+    "civicgrid.hotline.demo",
+    "civicgrid.services.demo",
+    "civicgrid.fieldwork.demo",
 ]
 
 DEMO_COUNTY = "430103"  # 长沙市天心区

@@ -35,3 +35,39 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(
         path=str(SCREENSHOTS / name), full_page=True, animations="disabled"
     )  # no half-faded popups
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.js"
+# WCAG 2.1 A and AA: labels, names, contrast, landmarks, keyboard reachability (focusable, tabindex).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def check_accessibility(page: Page, *, exclude: tuple[str, ...] = ()) -> None:
+    """Run axe-core (from npm, package-lock.json) on the page as it is now; fail listing each violation.
+
+    ``exclude`` takes CSS selectors left out of the check, for third-party widgets we do not control (the
+    Leaflet map's tiles and controls are checked by their own project)."""
+    if not AXE.exists():
+        raise AssertionError(f"{AXE} is missing: run `npm ci` (make test does)")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    context = {"exclude": [[s] for s in exclude]} if exclude else {"include": [["html"]]}
+    result = page.evaluate(
+        "([context, tags]) => axe.run(context, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+        [context, AXE_TAGS],
+    )
+    problems = [
+        f"{v['id']} ({v['impact']}): {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:5])
+        for v in result["violations"]
+    ]
+    assert not problems, f"accessibility violations on {page.url}:\n" + "\n".join(problems)
+
+
+def tab_to(page: Page, selector: str, *, limit: int = 60) -> None:
+    """Press Tab until the element matching ``selector`` has the focus (proves it is keyboard-reachable)."""
+    target = page.locator(selector).first
+    for _ in range(limit):
+        if target.evaluate("el => el === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} is not reachable with Tab within {limit} presses")

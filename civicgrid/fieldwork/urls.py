@@ -1,0 +1,6 @@
+from django.urls import path
+
+from civicgrid.fieldwork import views
+
+app_name = "fieldwork"
+urlpatterns = [path("", views.home, name="home")]

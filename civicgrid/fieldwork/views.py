@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from civicgrid.accounts.permissions import Workplace, require_workplace
+
+
+@require_workplace(Workplace.FIELD)
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "fieldwork/home.html")

@@ -1,0 +1,3 @@
+"""Routes of the resident portal (public, no login), checked by tests/portal/test_permissions.py."""
+
+COVERED: set[str] = set()
