@@ -73,6 +73,11 @@ bench-grid: install
 	$(PY) bench/grid_lookup.py
 
 # Case intake over HTTP beside pgbench and django-helpdesk in three rounds, and a crash test (bench/intake.py, ~8 minutes).
+.PHONY: bench-pages
+# Server time of each role's main pages on the demo district (a fresh SQLite; load_demo takes a few minutes).
+bench-pages: install
+	$(PY) bench/pages.py
+
 .PHONY: bench-intake
 bench-intake: install
 	scripts/with-postgres.sh $(PY) bench/intake.py

@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationErrorContext
 from ninja.errors import ValidationError as NinjaValidationError
@@ -30,6 +29,7 @@ from civicgrid.cases.actions import CaseConflict
 from civicgrid.cases.api import router as cases_router
 from civicgrid.cases.api_schemas import ErrorOut
 from civicgrid.cases.workflow import Action, Status, TransitionNotAllowed
+from civicgrid.core.errors import pydantic_reason
 from civicgrid.grids.api import router as grids_router
 from civicgrid.jurisdictions.api import router as jurisdictions_router
 
@@ -97,41 +97,6 @@ def django_validation_error(request: HttpRequest, exc: DjangoValidationError) ->
     return error_response(request, 422, "invalid", errors)
 
 
-# The request's own schema errors (pydantic), told with Django's already-translated form messages where one
-# fits, so a Chinese user reads Chinese without a message catalogue of pydantic's wording.
-def _pydantic_reason(error: dict[str, Any]) -> str:
-    kind = str(error.get("type", ""))
-    ctx: dict[str, Any] = error.get("ctx") or {}
-    if kind == "missing":
-        return _("This field is required.")
-    if kind in {"int_parsing", "int_type", "int_from_float"}:
-        return _("Enter a whole number.")
-    if kind.startswith(("float_", "decimal_")):
-        return _("Enter a number.")
-    if kind in {"enum", "literal_error"}:
-        return _("Select a valid choice. That choice is not one of the available choices.")
-    if kind.startswith("datetime_"):
-        return _("Enter a valid date/time.")
-    if kind.startswith("date_"):
-        return _("Enter a valid date.")
-    if kind == "less_than_equal":
-        return _("Ensure this value is less than or equal to %(limit_value)s.") % {
-            "limit_value": ctx.get("le")
-        }
-    if kind == "greater_than_equal":
-        return _("Ensure this value is greater than or equal to %(limit_value)s.") % {
-            "limit_value": ctx.get("ge")
-        }
-    if kind == "string_too_long":
-        n = int(ctx.get("max_length", 0))
-        return ngettext("At most %(n)s character.", "At most %(n)s characters.", n) % {"n": n}
-    if kind == "list_type":
-        return _("Enter a list of values.")
-    if kind == "json_invalid":
-        return _("Enter a valid JSON.")
-    return _("Enter a valid value.")
-
-
 def _pydantic_field(loc: tuple[Any, ...] | list[Any]) -> str | None:
     """``("body", "body", "photos", 0, "name")`` → ``photos.0.name``: without the source (body, query, path,
     header) and, for a body, without the name of the view's body parameter."""
@@ -142,7 +107,7 @@ def _pydantic_field(loc: tuple[Any, ...] | list[Any]) -> str | None:
 
 @api.exception_handler(NinjaValidationError)
 def request_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    errors = [(_pydantic_field(e.get("loc", ())), _pydantic_reason(e)) for e in exc.errors]
+    errors = [(_pydantic_field(e.get("loc", ())), pydantic_reason(e)) for e in exc.errors]
     return error_response(request, 422, "invalid", errors)
 
 

@@ -25,6 +25,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 from civicgrid.accounts.models import Role, RoleGrant, User
 from civicgrid.cases.workflow import TRANSITIONS, Action, Cap
@@ -76,7 +77,8 @@ ROLE_CASE_CAPABILITIES: dict[str, frozenset[Cap]] = {
     Role.DISPATCHER: frozenset({Cap.REPORT, Cap.INTAKE, Cap.DISPATCH, Cap.VERIFY, Cap.REVISIT}),
     Role.HANDLER: frozenset({Cap.HANDLE}),
     Role.MEDIATOR: frozenset({Cap.HANDLE}),
-    Role.SUPERVISOR: frozenset({Cap.SUPERVISE}),
+    # The supervision centre (监督中心) also re-checks replies (核查, workflow.md step 6) where the case happened.
+    Role.SUPERVISOR: frozenset({Cap.SUPERVISE, Cap.VERIFY}),
     Role.LEADER: frozenset({Cap.SUPERVISE}),  # a leader's instruction (批示) is a supervision order
     Role.ADMINISTRATOR: frozenset(),
 }
@@ -416,13 +418,13 @@ P = ParamSpec("P")
 
 def require_workplace(
     workplace: Workplace,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Log in first (redirect), then 403 unless some grant opens the role screen ``workplace``. What the
     screen then shows or does is still decided by the scoped querysets and the actions."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if workplace not in scope_of(request.user).workplaces():
                 raise PermissionDenied
             return view(request, *args, **kwargs)

@@ -11,8 +11,6 @@ ValidationError → 422 (handlers in civicgrid/api.py).
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -33,8 +31,6 @@ from civicgrid.accounts.permissions import (
     case_action_allowed,
     visible_cases,
     visible_grid_cells,
-    visible_jurisdictions,
-    visible_units,
 )
 from civicgrid.cases import actions, clocks
 from civicgrid.cases.api_schemas import (
@@ -57,7 +53,6 @@ from civicgrid.cases.api_schemas import (
     MilestoneIn,
     NoteIn,
     PhoneOut,
-    PhotoIn,
     ReasonIn,
     RegisterIn,
     ReopenIn,
@@ -76,14 +71,13 @@ from civicgrid.cases.models import (
     CaseAssignment,
     CaseClock,
     CaseEvent,
-    Category,
     ClockState,
     ExtensionRequest,
     Stage,
     Timing,
 )
+from civicgrid.cases.performing import category_for, jurisdiction_for, perform, photo_uploads, unit_for
 from civicgrid.cases.workflow import Action, Group, Status, allowed_from, in_group
-from civicgrid.jurisdictions.models import Jurisdiction, Unit
 from civicgrid.lib import clock
 
 router = Router(tags=["cases"])
@@ -94,52 +88,13 @@ DETAIL = {200: CaseDetailOut, **ERRORS}
 # --- Lookups, always inside what the caller may see ------------------------------------------------------
 
 
-def _case(request: HttpRequest, number: str, version: int | None = None) -> tuple[User, Case]:
-    """The caller and the case (404 outside their scope). A given ``version`` becomes the version the
-    action expects: the actions compare the locked row with the version on the instance they get."""
+def _case(request: HttpRequest, number: str) -> tuple[User, Case]:
+    """The caller and the case (404 outside their scope)."""
     user = acting_user(request)
     case = get_object_or_404(
         visible_cases(user).select_related("category", "jurisdiction", "lead_unit"), number=number
     )
-    if version is not None:
-        case.version = version
     return user, case
-
-
-def _unit(user: User, code: str, field: str) -> Unit:
-    unit = visible_units(user).select_related("jurisdiction").filter(code=code).first()
-    if unit is None:
-        raise ValidationError({field: _("No such unit: %(code)s.") % {"code": code}})
-    return unit
-
-
-def _jurisdiction(user: User, code: str, field: str) -> Jurisdiction:
-    node = visible_jurisdictions(user).filter(code=code).first()
-    if node is None:
-        raise ValidationError({field: _("No such jurisdiction: %(code)s.") % {"code": code}})
-    return node
-
-
-def _category(code: str, field: str) -> Category:
-    # The catalogue is the same for everyone (edited by the platform operators), so it is not scoped.
-    category = Category.objects.filter(code=code).first()
-    if category is None:
-        raise ValidationError({field: _("No such category: %(code)s.") % {"code": code}})
-    return category
-
-
-def _photos(items: Sequence[PhotoIn]) -> tuple[actions.PhotoUpload, ...]:
-    uploads = []
-    for i, photo in enumerate(items):
-        data = photo.content_base64
-        if data.startswith("data:") and "," in data:
-            data = data.split(",", 1)[1]
-        try:
-            content = base64.b64decode(data, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValidationError({f"photos.{i}.content_base64": _("This is not valid base64.")}) from None
-        uploads.append(actions.PhotoUpload(name=photo.name or f"photo-{i + 1}", content=content))
-    return tuple(uploads)
 
 
 # --- Answers ----------------------------------------------------------------------------------------------
@@ -411,17 +366,17 @@ def create_case(
         title=body.title,
         description=body.description,
         kind=body.kind.value,
-        category=_category(body.category, "category") if body.category else None,
+        category=category_for(body.category, "category") if body.category else None,
         handling_class=body.handling_class.value,
         urgency=body.urgency.value,
         address=body.address,
         lon=body.lon,
         lat=body.lat,
-        jurisdiction=_jurisdiction(user, body.jurisdiction, "jurisdiction") if body.jurisdiction else None,
+        jurisdiction=jurisdiction_for(user, body.jurisdiction, "jurisdiction") if body.jurisdiction else None,
         reporter_name=body.reporter_name,
         reporter_phone=body.reporter_phone,
         is_anonymous=body.is_anonymous,
-        photos=_photos(body.photos),
+        photos=photo_uploads(body.photos),
         intake_key=body.intake_key or idempotency_key or None,
         actor=user,
     )
@@ -451,17 +406,17 @@ def filter_cases(user: User, filters: CaseFilters) -> QuerySet[Case]:
     if filters.group is not None:
         qs = qs.filter(status__in=in_group(filters.group))
     if filters.jurisdiction:
-        node = _jurisdiction(user, filters.jurisdiction, "jurisdiction")
+        node = jurisdiction_for(user, filters.jurisdiction, "jurisdiction")
         qs = qs.filter(Q(origin_path__startswith=node.path) | Q(level_path__startswith=node.path))
     if filters.unit:
-        qs = qs.filter(lead_unit=_unit(user, filters.unit, "unit"))
+        qs = qs.filter(lead_unit=unit_for(user, filters.unit, "unit"))
     if filters.grid:
         cell = visible_grid_cells(user).filter(code=filters.grid).first()
         if cell is None:
             raise ValidationError({"grid": _("No such grid cell: %(code)s.") % {"code": filters.grid}})
         qs = qs.filter(grid_cell=cell)
     if filters.category:
-        category = _category(filters.category, "category")
+        category = category_for(filters.category, "category")
         qs = qs.filter(category__path__startswith=category.path)
     if filters.channel is not None:
         qs = qs.filter(channel=filters.channel.value)
@@ -538,285 +493,170 @@ def _action_route(action: Action, summary: str) -> Any:
     )
 
 
-def _done(user: User, case: Case) -> dict[str, Any]:
+def _act(request: HttpRequest, number: str, action: Action, body: ActionIn) -> dict[str, Any]:
+    user, case = _case(request, number)
+    perform(user, case, action, body)
     return detail(user, case.pk)
 
 
 @_action_route(Action.ANSWER_DIRECTLY, "Answer a consultation directly (直接答复)")
 def answer_directly(request: HttpRequest, number: str, body: AnswerIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_answer_directly(case, answer=body.answer, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.ANSWER_DIRECTLY, body)
 
 
 @_action_route(Action.REQUEST_CONFIRMATION, "Ask for on-site confirmation (核实)")
 def request_confirmation(request: HttpRequest, number: str, body: NoteIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_request_confirmation(case, note=body.note, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.REQUEST_CONFIRMATION, body)
 
 
 @_action_route(Action.REGISTER, "Register the case (立案)")
 def register(request: HttpRequest, number: str, body: RegisterIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_register(
-        case,
-        category=_category(body.category, "category"),
-        handling_class=body.handling_class.value if body.handling_class else None,
-        urgency=body.urgency.value if body.urgency else None,
-        nature=body.nature.value if body.nature else None,
-        title=body.title,
-        note=body.note,
-        actor=user,
-    )
-    return _done(user, case)
+    return _act(request, number, Action.REGISTER, body)
 
 
 @_action_route(Action.VOID, "Refuse to register (不予立案)")
 def void(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_void(case, reason=body.reason, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.VOID, body)
 
 
 @_action_route(Action.MERGE, "Merge into another case (并案)")
 def merge(request: HttpRequest, number: str, body: MergeIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    master = visible_cases(user).filter(number=body.master).first()
-    if master is None:
-        raise ValidationError({"master": _("No such case.")})
-    actions.do_merge(case, master=master, reason=body.reason, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.MERGE, body)
 
 
 @_action_route(Action.SPLIT, "Split into several cases (拆分)")
 def split(request: HttpRequest, number: str, body: SplitIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    parts = [
-        {
-            "title": part.title,
-            "description": part.description,
-            "category": _category(part.category, f"parts.{i}.category"),
-            "handling_class": part.handling_class.value if part.handling_class else None,
-            "urgency": part.urgency.value if part.urgency else None,
-        }
-        for i, part in enumerate(body.parts)
-    ]
-    actions.do_split(case, parts=parts, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.SPLIT, body)
 
 
 @_action_route(Action.DISPATCH, "Dispatch to a lead unit and co-handling units (派单)")
 def dispatch(request: HttpRequest, number: str, body: DispatchIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    lead = _unit(user, body.lead_unit, "lead_unit")
-    assists = [_unit(user, code, "assist_units") for code in body.assist_units]
-    actions.do_dispatch(case, lead=lead, assists=assists, note=body.note, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.DISPATCH, body)
 
 
 @_action_route(Action.ACCEPT, "Sign for the case as the lead unit (签收)")
 def accept(request: HttpRequest, number: str, body: NoteIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_accept(case, note=body.note, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.ACCEPT, body)
 
 
 @_action_route(Action.REQUEST_RETURN, "Ask to return the case (退单)")
 def request_return(request: HttpRequest, number: str, body: ReturnIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_request_return(case, reason=body.reason, basis=body.basis, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.REQUEST_RETURN, body)
 
 
 @_action_route(Action.APPROVE_RETURN, "Approve the return (同意退单)")
 def approve_return(request: HttpRequest, number: str, body: NoteIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_approve_return(case, note=body.note, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.APPROVE_RETURN, body)
 
 
 @_action_route(Action.REJECT_RETURN, "Refuse the return: the unit owns the case (审定)")
 def reject_return(request: HttpRequest, number: str, body: RequiredNoteIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_reject_return(case, note=body.note, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.REJECT_RETURN, body)
 
 
 @_action_route(Action.ASSIGN_DOWN, "Assign to a lower level's desk (下派)")
 def assign_down(request: HttpRequest, number: str, body: AssignDownIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    to = _jurisdiction(user, body.to, "to")
-    actions.do_assign_down(case, to=to, reason=body.reason, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.ASSIGN_DOWN, body)
 
 
 @_action_route(Action.ESCALATE, "Escalate to the level above (上报)")
 def escalate(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_escalate(case, reason=body.reason, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.ESCALATE, body)
 
 
 @_action_route(Action.REQUEST_EXTENSION, "Ask for more time (申请延期)")
 def request_extension(request: HttpRequest, number: str, body: ExtensionIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_request_extension(
-        case,
-        amount=body.amount,
-        reason=body.reason,
-        time_unit=body.time_unit.value if body.time_unit else None,
-        actor=user,
-    )
-    return _done(user, case)
+    return _act(request, number, Action.REQUEST_EXTENSION, body)
 
 
 @_action_route(Action.DECIDE_EXTENSION, "Decide an extension request (延期审批)")
 def decide_extension(request: HttpRequest, number: str, body: DecideExtensionIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    extension = ExtensionRequest.objects.filter(case=case, pk=body.request).first()
-    if extension is None:
-        raise ValidationError({"request": _("No such extension request on this case.")})
-    actions.do_decide_extension(
-        case, request=extension, approve=body.approve, amount=body.amount, note=body.note, actor=user
-    )
-    return _done(user, case)
+    return _act(request, number, Action.DECIDE_EXTENSION, body)
 
 
 @_action_route(Action.AWAIT_RESIDENT, "Wait for the resident; the clocks stop (待群众补充)")
 def await_resident(request: HttpRequest, number: str, body: RequiredNoteIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_await_resident(case, note=body.note, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.AWAIT_RESIDENT, body)
 
 
 @_action_route(Action.RESIDENT_RESPONDED, "The resident responded; the clocks run again")
 def resident_responded(request: HttpRequest, number: str, body: NoteIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_resident_responded(case, note=body.note, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.RESIDENT_RESPONDED, body)
 
 
 @_action_route(Action.SUSPEND, "Suspend the case; the clocks stop (挂起)")
 def suspend(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_suspend(case, reason=body.reason, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.SUSPEND, body)
 
 
 @_action_route(Action.RESUME, "Resume a suspended case")
 def resume(request: HttpRequest, number: str, body: NoteIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_resume(case, note=body.note, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.RESUME, body)
 
 
 @_action_route(Action.COMPLETE_MILESTONE, "Complete one step of a staged limit (阶段办结)")
 def complete_milestone(request: HttpRequest, number: str, body: MilestoneIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_complete_milestone(case, seq=body.seq, note=body.note, actor=user)
-    return _done(user, case)
-
-
-def _assignment(case: Case, assignment_id: int) -> CaseAssignment:
-    found = CaseAssignment.objects.filter(case=case, pk=assignment_id).first()
-    if found is None:
-        raise ValidationError({"assignment": _("This is not a current co-handling assignment of the case.")})
-    return found
+    return _act(request, number, Action.COMPLETE_MILESTONE, body)
 
 
 @_action_route(Action.ASSIST_ACCEPT, "Sign for the case as a co-handling unit (协办签收)")
 def assist_accept(request: HttpRequest, number: str, body: AssignmentIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_assist_accept(case, assignment=_assignment(case, body.assignment), actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.ASSIST_ACCEPT, body)
 
 
 @_action_route(Action.ASSIST_RETURN, "Decline as a co-handling unit (协办退回)")
 def assist_return(request: HttpRequest, number: str, body: AssistReturnIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_assist_return(
-        case, assignment=_assignment(case, body.assignment), reason=body.reason, actor=user
-    )
-    return _done(user, case)
+    return _act(request, number, Action.ASSIST_RETURN, body)
 
 
 @_action_route(Action.ASSIST_REPLY, "Reply to the lead unit as a co-handling unit (协办回复)")
 def assist_reply(request: HttpRequest, number: str, body: AssistReplyIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_assist_reply(case, assignment=_assignment(case, body.assignment), reply=body.reply, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.ASSIST_REPLY, body)
 
 
 @_action_route(Action.SUPERVISE, "Open a supervision order (督办)")
 def supervise(request: HttpRequest, number: str, body: SuperviseIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_supervise(case, opinion=body.opinion, reply_due_at=body.reply_due_at, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.SUPERVISE, body)
 
 
 @_action_route(Action.URGE, "Urge whoever holds the case (催办)")
 def urge(request: HttpRequest, number: str, body: NoteIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_urge(case, note=body.note, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.URGE, body)
 
 
 @_action_route(Action.REPLY, "Reply: the handling is done (办结答复)")
 def reply(request: HttpRequest, number: str, body: ReplyIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_reply(case, reply=body.reply, photos=_photos(body.photos), actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.REPLY, body)
 
 
 @_action_route(Action.VERIFY, "Verify the reply; a failure sends it back for rework (核查)")
 def verify(request: HttpRequest, number: str, body: VerifyIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_verify(case, passed=body.passed, note=body.note, photos=_photos(body.photos), actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.VERIFY, body)
 
 
 @_action_route(Action.REVISIT, "Record the revisit (回访)")
 def revisit(request: HttpRequest, number: str, body: RevisitIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_revisit(
-        case,
-        channel=body.channel.value,
-        satisfaction=body.satisfaction.value,
-        resolution=body.resolution.value if body.resolution else "",
-        reached=body.reached,
-        comment=body.comment,
-        actor=user,
-    )
-    return _done(user, case)
+    return _act(request, number, Action.REVISIT, body)
 
 
 @_action_route(Action.REOPEN, "Reopen after an unsatisfied revisit (重办)")
 def reopen(request: HttpRequest, number: str, body: ReopenIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_reopen(case, reason=body.reason, to_dispatch=body.to_dispatch, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.REOPEN, body)
 
 
 @_action_route(Action.FORCE_CLOSE, "Close by force (强制结案)")
 def force_close(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_force_close(case, reason=body.reason, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.FORCE_CLOSE, body)
 
 
 @_action_route(Action.WITHDRAW, "Withdraw at the resident's request (撤回)")
 def withdraw(request: HttpRequest, number: str, body: ReasonIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_withdraw(case, reason=body.reason, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.WITHDRAW, body)
 
 
 @_action_route(Action.ARCHIVE, "Archive; read-only from now on (归档)")
 def archive(request: HttpRequest, number: str, body: ActionIn) -> dict[str, Any]:
-    user, case = _case(request, number, body.version)
-    actions.do_archive(case, actor=user)
-    return _done(user, case)
+    return _act(request, number, Action.ARCHIVE, body)
 
 
 # Every action of the table has its route (a new action without one fails here, at import).

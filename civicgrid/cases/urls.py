@@ -1,6 +1,15 @@
 from django.urls import path
 
-from civicgrid.cases.views import queues
+from civicgrid.cases.views import case_page, queues
 
 app_name = "cases"
-urlpatterns = [path("", queues.queues, name="queues")]
+urlpatterns = [
+    path("", queues.queues, name="queues"),
+    path("filters/", queues.save_filter, name="save_filter"),
+    path("filters/<int:pk>/delete/", queues.delete_filter, name="delete_filter"),
+    path("bulk-dispatch/", queues.bulk_dispatch, name="bulk_dispatch"),
+    path("<str:number>/", case_page.case_page, name="case"),
+    path("<str:number>/act/<str:action>/", case_page.act, name="act"),
+    path("<str:number>/phone/", case_page.reveal_phone, name="reveal_phone"),
+    path("<str:number>/photos/<int:pk>/", case_page.photo, name="photo"),
+]

@@ -42,6 +42,7 @@ from civicgrid.cases.models.records import (
     SupervisionOrder,
     Trigger,
 )
+from civicgrid.cases.models.views import SavedFilter
 
 __all__ = [
     "CLOCK_STAGES",
@@ -72,6 +73,7 @@ __all__ = [
     "RevisitChannel",
     "RuleAction",
     "Satisfaction",
+    "SavedFilter",
     "Stage",
     "SupervisionOrder",
     "Threshold",

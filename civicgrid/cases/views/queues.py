@@ -1,11 +1,269 @@
+"""The case workbench: queues with counts, filters (the API's CaseFilters), saved filters and bulk dispatch.
+
+A queue is a view of the workflow's statuses over the cases the user may see (``visible_cases``); the
+same case can sit in "handling" and "overdue". Filters are parsed into the API's CaseFilters and applied by
+the API's own ``filter_cases``, so the list and GET /api/v1/cases agree on every parameter.
+"""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
 
-from civicgrid.accounts.permissions import Workplace, require_workplace
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from civicgrid.accounts.models import User
+from civicgrid.accounts.permissions import (
+    Workplace,
+    acting_user,
+    require_workplace,
+    scope_of,
+    visible_cases,
+    visible_jurisdictions,
+    visible_units,
+)
+from civicgrid.cases.actions import CaseConflict
+from civicgrid.cases.actions.saved_filters import clean_query, do_delete_filter, do_save_filter
+from civicgrid.cases.api import filter_cases
+from civicgrid.cases.api_schemas import CaseFilters, DispatchIn
+from civicgrid.cases.models import Case, Category, Channel, SavedFilter, Timing
+from civicgrid.cases.performing import perform
+from civicgrid.cases.views.display import deadline_of
+from civicgrid.cases.workflow import Action, Cap, Group, Status, TransitionNotAllowed, in_group
+from civicgrid.lib import clock
+
+PAGE = 50
+
+
+@dataclass(frozen=True)
+class Queue:
+    code: str
+    label: Any
+    where: Callable[[datetime], Q]
+
+
+def _late(now: datetime) -> Q:
+    # The same definition as the API's ``overdue`` filter: the sweep may not have fired yet.
+    return Q(status__in=in_group(Group.OPEN)) & (
+        Q(due_at__lt=now) | Q(timing__in=[Timing.OVERDUE, Timing.SERIOUS])
+    )
+
+
+QUEUES: list[Queue] = [
+    Queue(
+        "register",
+        gettext_lazy("To register"),
+        lambda now: Q(status__in=[Status.RECEIVED, Status.CONFIRMING]),
+    ),
+    Queue("dispatch", gettext_lazy("To dispatch"), lambda now: Q(status=Status.REGISTERED)),
+    Queue("accept", gettext_lazy("To accept"), lambda now: Q(status=Status.DISPATCHED)),
+    Queue(
+        "handling",
+        gettext_lazy("Handling"),
+        lambda now: Q(status__in=[Status.HANDLING, Status.WAITING, Status.SUSPENDED]),
+    ),
+    Queue(
+        "due_soon",
+        gettext_lazy("Due soon"),
+        lambda now: Q(status__in=in_group(Group.OPEN), timing=Timing.WARNING) & ~_late(now),
+    ),
+    Queue("overdue", gettext_lazy("Overdue"), _late),
+    Queue("verify", gettext_lazy("To verify"), lambda now: Q(status=Status.REPLIED)),
+    Queue("revisit", gettext_lazy("To revisit"), lambda now: Q(status=Status.RESOLVED, needs_revisit=True)),
+    Queue("returned", gettext_lazy("Returned"), lambda now: Q(status=Status.RETURN_REQUESTED)),
+    Queue("all", gettext_lazy("All"), lambda now: Q()),
+]
+QUEUE_BY_CODE = {q.code: q for q in QUEUES}
+
+
+class FilterForm(forms.Form):
+    """The list's filters; the names are those of the API's CaseFilters."""
+
+    q = forms.CharField(label=gettext_lazy("Number or title"), required=False, max_length=100)
+    category = forms.ChoiceField(label=gettext_lazy("Category"), required=False)
+    unit = forms.ChoiceField(label=gettext_lazy("Lead unit"), required=False)
+    jurisdiction = forms.ChoiceField(label=gettext_lazy("Area"), required=False)
+    grid = forms.CharField(label=gettext_lazy("Grid cell code"), required=False, max_length=32)
+    channel = forms.ChoiceField(
+        label=gettext_lazy("Channel"), required=False, choices=[("", "—"), *Channel.choices]
+    )
+    received_from = forms.DateField(
+        label=gettext_lazy("Received from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    received_to = forms.DateField(
+        label=gettext_lazy("Received to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cats = Category.objects.filter(is_active=True, depth__lte=2).order_by("path")
+        typing.cast(forms.ChoiceField, self.fields["category"]).choices = [("", "—")] + [
+            (c.code, "\u3000" * (c.depth - 1) + c.name) for c in cats
+        ]
+        units = visible_units(user).filter(is_active=True).order_by("jurisdiction__path", "name")
+        typing.cast(forms.ChoiceField, self.fields["unit"]).choices = [("", "—")] + [
+            (u.code, u.name) for u in units[:500]
+        ]
+        # Areas down to the streets: communities are many, and the grid cell filter is finer still.
+        areas = visible_jurisdictions(user).filter(is_active=True, level__in=["city", "county", "street"])
+        typing.cast(forms.ChoiceField, self.fields["jurisdiction"]).choices = [("", "—")] + [
+            (j.code, j.name) for j in areas.order_by("path")[:500]
+        ]
+
+
+def _filters(form: FilterForm) -> CaseFilters:
+    data = {k: v for k, v in form.cleaned_data.items() if v not in ("", None)}
+    return CaseFilters(**data, limit=PAGE)
+
+
+def _can_dispatch(user: User) -> bool:
+    scope = scope_of(user)
+    return scope.is_superuser or any(Cap.DISPATCH in e.case_caps for e in scope.entries)
+
+
+def _rows(qs: QuerySet[Case], offset: int) -> list[Case]:
+    return list(
+        qs.select_related("category", "origin", "lead_unit", "grid_cell")
+        # The list never shows these, and the phone would be decrypted row by row.
+        .defer("description", "reply", "reporter_phone")
+        .order_by("-received_at", "-pk")[offset : offset + PAGE + 1]
+    )
 
 
 @require_workplace(Workplace.CASES)
 def queues(request: HttpRequest) -> HttpResponse:
-    return render(request, "cases/queues.html")
+    user = acting_user(request)
+    now = clock.now()
+    queue = QUEUE_BY_CODE.get(request.GET.get("queue", ""), QUEUE_BY_CODE["all"])
+    form = FilterForm(user, request.GET or None)
+    base = visible_cases(user)
+    status = 200
+    if form.is_bound and form.is_valid():
+        try:
+            base = filter_cases(user, _filters(form))
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+            status = 422
+    elif form.is_bound:
+        status = 422
+    counts = base.aggregate(**{q.code: Count("pk", filter=q.where(now)) for q in QUEUES})
+    try:
+        offset = max(0, int(request.GET.get("offset", "0")))
+    except ValueError:
+        offset = 0
+    rows = _rows(base.filter(queue.where(now)), offset) if status == 200 else []
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    params = {k: v for k, v in request.GET.items() if k not in ("offset",) and v}
+    context = {
+        "queues": [(q, counts[q.code]) for q in QUEUES],
+        "queue": queue,
+        "form": form,
+        "rows": [(case, deadline_of(case, now)) for case in rows],
+        "offset": offset,
+        "next_url": "?" + urlencode({**params, "offset": offset + PAGE}) if more else None,
+        "prev_url": "?" + urlencode({**params, "offset": max(0, offset - PAGE)}) if offset else None,
+        "filter_query": clean_query(urlencode(params)),
+        "saved": SavedFilter.objects.filter(owner=user),
+        "can_bulk_dispatch": queue.code == "dispatch" and _can_dispatch(user) and bool(rows),
+        "units": (
+            [
+                (u.code, u.name)
+                for u in visible_units(user).filter(is_active=True).order_by("jurisdiction__path", "name")
+            ]
+            if queue.code == "dispatch"
+            else []
+        ),
+        "filters_open": any(k in params for k in form.fields),
+    }
+    return render(request, "cases/queues.html", context, status=status)
+
+
+def _back(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("cases:queues")
+
+
+@require_POST
+@require_workplace(Workplace.CASES)
+def save_filter(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    query = request.POST.get("query", "")
+    try:
+        saved = do_save_filter(name=request.POST.get("name", ""), query=query, actor=user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return HttpResponseRedirect(
+            reverse("cases:queues") + ("?" + clean_query(query) if query else ""), status=303
+        )
+    messages.success(request, _("Saved the filter “%(name)s”.") % {"name": saved.name})
+    return HttpResponseRedirect(reverse("cases:queues") + "?" + saved.query, status=303)
+
+
+@require_POST
+@require_workplace(Workplace.CASES)
+def delete_filter(request: HttpRequest, pk: int) -> HttpResponse:
+    user = acting_user(request)
+    saved = get_object_or_404(SavedFilter, pk=pk, owner=user)  # someone else's filter is a 404
+    do_delete_filter(saved, actor=user)
+    messages.success(request, _("Deleted the filter “%(name)s”.") % {"name": saved.name})
+    return HttpResponseRedirect(reverse("cases:queues"), status=303)
+
+
+@require_POST
+@require_workplace(Workplace.CASES)
+def bulk_dispatch(request: HttpRequest) -> HttpResponse:
+    """Dispatch the ticked cases to one lead unit: the dispatch action once per case, each on its own, so one
+    refusal (another jurisdiction's case, a case dispatched meanwhile) does not stop the others."""
+    user = acting_user(request)
+    numbers = request.POST.getlist("cases")
+    lead = request.POST.get("lead_unit", "")
+    if not numbers:
+        messages.error(request, _("Tick the cases to dispatch."))
+        return HttpResponseRedirect(_back(request), status=303)
+    if not lead:
+        messages.error(request, _("Choose the lead unit."))
+        return HttpResponseRedirect(_back(request), status=303)
+    found = {c.number: c for c in visible_cases(user).filter(number__in=numbers[:200])}
+    done: list[str] = []
+    for number in numbers[:200]:
+        case = found.get(number)
+        if case is None:  # not visible to this user: refused like a 404, without saying whether it exists
+            messages.error(request, _("%(number)s: not found.") % {"number": number})
+            continue
+        try:
+            perform(user, case, Action.DISPATCH, DispatchIn(lead_unit=lead, assist_units=[], version=None))
+        except ValidationError as exc:
+            messages.error(request, f"{number}: {'；'.join(exc.messages)}")
+        except (PermissionDenied, TransitionNotAllowed, CaseConflict) as exc:
+            reason = (
+                str(exc)
+                if not isinstance(exc, TransitionNotAllowed)
+                else _("it is no longer waiting for dispatch.")
+            )
+            messages.error(request, f"{number}: {reason or _('You may not do this.')}")
+        else:
+            done.append(number)
+    if done:
+        messages.success(
+            request, _("Dispatched %(n)s cases: %(numbers)s.") % {"n": len(done), "numbers": "、".join(done)}
+        )
+    return HttpResponseRedirect(_back(request), status=303)
