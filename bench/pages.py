@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.db.models import Count
+
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Page times (bench/pages.py)"
@@ -45,6 +47,8 @@ class PageSpec:
     username: str
     path: Callable[[], str]  # evaluated after load_demo: some pages need a case number or a secret
     method: str = "GET"
+    data: dict[str, str] | None = None  # a POST's form fields
+    htmx: bool = False  # sent as htmx sends it (HX-Request): the fragment, not the whole page
 
 
 @dataclass
@@ -116,16 +120,134 @@ def pages() -> list[PageSpec]:
             _case_page(status="replied", origin__code__startswith="430103"),
         ),
         PageSpec("supervisor", "case list: to verify", "tx_supervisor", lambda: "/cases/?queue=verify"),
+        PageSpec("resident", "report form", "", lambda: "/report/"),
+        PageSpec("resident", "similar requests nearby (htmx)", "", _similar, htmx=True),
+        PageSpec("resident", "receipt", "", lambda: f"/track/{_portal_secret()}/receipt/"),
+        PageSpec("resident", "tracking page", "", lambda: f"/track/{_portal_secret()}/"),
+        PageSpec("hotline operator", "intake desk", "tx_hotline", lambda: "/hotline/"),
+        PageSpec(
+            "hotline operator",
+            "knowledge search (htmx)",
+            "tx_hotline",
+            lambda: "/hotline/knowledge/?q=社保卡",
+            htmx=True,
+        ),
+        PageSpec(
+            "hotline operator",
+            "repeat-caller lookup (htmx)",
+            "tx_hotline",
+            lambda: "/hotline/caller/",
+            method="POST",
+            data={"phone": "13800000000"},
+            htmx=True,
+        ),
+        PageSpec(
+            "hotline operator",
+            "call confirmation",
+            "tx_hotline",
+            lambda: f"/hotline/calls/{_case_number(channel='hotline', origin__code__startswith='430103')()}/",
+        ),
+        PageSpec("window clerk", "window desk", "pzj_window", lambda: "/window/"),
+        PageSpec(
+            "window clerk",
+            "window desk, item chosen",
+            "pzj_window",
+            lambda: f"/window/?item={_service_item()}",
+        ),
+        PageSpec("window clerk", "visit list", "pzj_window", lambda: "/window/visits/"),
+        PageSpec("window clerk", "visit page", "pzj_window", lambda: f"/window/visits/{_visit('notice')}/"),
+        PageSpec(
+            "window clerk",
+            "一次性告知书 (print)",
+            "pzj_window",
+            lambda: f"/window/visits/{_visit('notice')}/notice/",
+        ),
+        PageSpec(
+            "window clerk",
+            "receipt (print)",
+            "pzj_window",
+            lambda: f"/window/visits/{_visit('accepted')}/receipt/",
+        ),
+        PageSpec("grid worker", "my grid (phone)", "bjt_grid1", lambda: "/field/"),
+        PageSpec("grid worker", "report an event (phone)", "bjt_grid1", lambda: "/field/report/"),
+        PageSpec("grid worker", "my tasks (phone)", "bjt_grid1", lambda: "/field/tasks/"),
+        PageSpec(
+            "grid worker", "a task: verify (phone)", "bjt_grid1", lambda: f"/field/tasks/{_grid_task()}/"
+        ),
+        PageSpec("grid worker", "household visits (phone)", "bjt_grid1", lambda: "/field/visits/"),
+        PageSpec("grid worker", "log a household visit (phone)", "bjt_grid1", lambda: "/field/visits/new/"),
         PageSpec("grid worker", "grid map", "bjt_grid1", lambda: "/map/?j=430103002001"),
+        PageSpec("leader", "overview of the district", "tx_leader", lambda: "/overview/"),
+        PageSpec("leader", "overview map data", "tx_leader", lambda: "/overview/map.geojson"),
+        PageSpec("leader", "overview of a street", "tx_leader", lambda: "/overview/?j=430103002"),
     ]
+
+
+def _portal_secret() -> str:
+    from civicgrid.demo.context import DemoContext
+    from civicgrid.portal.demo import STORIES, _form_key
+    from civicgrid.portal.links import secret_for
+
+    # The demo's tracking links derive from fixed form keys (civicgrid/portal/demo.py prints them too).
+    return secret_for(_form_key(DemoContext(data_dir=ROOT, say=print), STORIES[0][0]))
+
+
+def _similar() -> str:
+    from civicgrid.cases.models import Case
+
+    case = Case.objects.filter(status="handling", lon__isnull=False).order_by("-received_at").first()
+    if case is None:
+        raise SystemExit("the demo has no open case with a point")
+    return f"/report/similar/?lon={case.lon}&lat={case.lat}"
+
+
+def _service_item() -> str:
+    from civicgrid.services.models import ServiceItem
+
+    item = ServiceItem.objects.annotate(n=Count("materials")).order_by("-n", "code").first()
+    if item is None:
+        raise SystemExit("the demo has no service items")
+    return item.code
+
+
+def _visit(outcome: str) -> str:
+    from civicgrid.services.models import WindowVisit
+
+    visit = (
+        WindowVisit.objects.filter(outcome=outcome, service_center__code__startswith="430103002")
+        .order_by("-pk")
+        .first()
+    )
+    if visit is None:
+        raise SystemExit(f"the demo has no {outcome} visit at 坡子街")
+    return visit.number
+
+
+def _grid_task() -> str:
+    from civicgrid.accounts.models import User
+    from civicgrid.cases.models import Case
+
+    worker = User.objects.get(username="bjt_grid1")
+    case = (
+        Case.objects.filter(status="replied", grid_cell__in=worker.grid_cells.all()).order_by("-pk").first()
+    )
+    if case is None:
+        raise SystemExit("the demo has no reply waiting for bjt_grid1 to verify")
+    return case.number
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--no-doc", action="store_true", help="do not write docs/benchmarks.md")
     parser.add_argument("--cases", type=int, default=None, help="load_demo --cases N (default: all)")
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="use (and keep) the database in DIR: loaded on the first run, reused after (load_demo is idempotent)",
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="civicgrid-bench-") as var_dir:
+    with tempfile.TemporaryDirectory(prefix="civicgrid-bench-") as scratch:
+        var_dir = args.keep or scratch
         # A private embedded database: never the developer's var/ or a DATABASE_URL from the shell.
         os.environ["CIVICGRID_VAR_DIR"] = var_dir
         os.environ["DJANGO_SETTINGS_MODULE"] = "civicgrid.settings"
@@ -137,7 +259,7 @@ def main() -> None:
         from django.core.management import call_command
         from django.db import connection
 
-        print(f"database: {var_dir}/civicgrid.sqlite3 (temporary)")
+        print(f"database: {var_dir}/civicgrid.sqlite3{'' if args.keep else ' (temporary)'}")
         call_command("migrate", verbosity=0)
         started = time.perf_counter()
         call_command("load_demo", stdout=io.StringIO(), cases=args.cases)
@@ -155,7 +277,7 @@ def main() -> None:
         f"\n{len(results) - len(slow)} of {len(results)} pages under {TARGET_MS:.0f} ms at p95 (and answering)"
     )
     if not args.no_doc:
-        write_doc(machine, sizes, load_demo_s, lines, results)
+        write_doc(machine, sizes, load_demo_s, lines, results, reused=bool(args.keep))
         print(f"wrote the section {SECTION!r} in {DOC.relative_to(ROOT)}")
     if slow:
         raise SystemExit(1)
@@ -179,13 +301,20 @@ def measure(spec: PageSpec) -> PageResult:
 
     from civicgrid.accounts.models import User
 
-    client = Client(HTTP_ACCEPT_LANGUAGE="zh-CN")
+    # 127.0.0.1 is in ALLOWED_HOSTS (the test runner's "testserver" is not: this is not a test run).
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-CN", HTTP_HOST="127.0.0.1")
     if spec.username:
         client.force_login(
             User.objects.get(username=spec.username), backend="django.contrib.auth.backends.ModelBackend"
         )
     path = spec.path()
-    fetch = client.get if spec.method == "GET" else client.post
+
+    def fetch(path: str) -> Any:
+        headers = {"HX-Request": "true"} if spec.htmx else {}
+        if spec.method == "GET":
+            return client.get(path, headers=headers)
+        return client.post(path, spec.data or {}, headers=headers)
+
     for _ in range(WARMUP):
         fetch(path)
     times: list[float] = []
@@ -237,7 +366,7 @@ def machine_line() -> str:
 
 
 def write_doc(
-    machine: str, sizes: str, load_demo_s: float, lines: list[str], results: list[PageResult]
+    machine: str, sizes: str, load_demo_s: float, lines: list[str], results: list[PageResult], *, reused: bool
 ) -> None:
     worst = max(results, key=lambda r: r.p95)
     section = [
@@ -245,7 +374,9 @@ def write_doc(
         "",
         f"Measured {datetime.date.today().isoformat()} on {machine}.",
         "",
-        f"Data: the demo district from `load_demo` ({sizes}; loading took {load_demo_s:.0f} s, not measured). "
+        f"Data: the demo district from `load_demo` ({sizes}; "
+        + ("a database kept from an earlier run, `--keep`" if reused else f"loading took {load_demo_s:.0f} s")
+        + ", not measured). "
         f"Each page is requested as its demo persona through Django's test client, in-process, {WARMUP} "
         f"warm-up requests then {REPEATS} measured; the time is the response's `Server-Timing: app` header "
         "(all middleware, the view, the database and the template; not the network or the browser). "

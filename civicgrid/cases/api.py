@@ -77,7 +77,8 @@ from civicgrid.cases.models import (
     Timing,
 )
 from civicgrid.cases.performing import category_for, jurisdiction_for, perform, photo_uploads, unit_for
-from civicgrid.cases.workflow import Action, Group, Status, allowed_from, in_group
+from civicgrid.cases.queries import overdue_q
+from civicgrid.cases.workflow import Action, Status, allowed_from, in_group
 from civicgrid.lib import clock
 
 router = Router(tags=["cases"])
@@ -421,10 +422,7 @@ def filter_cases(user: User, filters: CaseFilters) -> QuerySet[Case]:
     if filters.channel is not None:
         qs = qs.filter(channel=filters.channel.value)
     if filters.overdue is not None:
-        # The due columns are kept by the clock code; the sweep may not have fired yet, hence due_at < now.
-        late = Q(status__in=in_group(Group.OPEN)) & (
-            Q(due_at__lt=clock.now()) | Q(timing__in=[Timing.OVERDUE, Timing.SERIOUS])
-        )
+        late = overdue_q(clock.now())
         qs = qs.filter(late) if filters.overdue else qs.exclude(late)
     if filters.received_from:
         qs = qs.filter(received_at__gte=_day_start(filters.received_from))

@@ -11,5 +11,6 @@ urlpatterns = [
     path("<str:number>/", case_page.case_page, name="case"),
     path("<str:number>/act/<str:action>/", case_page.act, name="act"),
     path("<str:number>/phone/", case_page.reveal_phone, name="reveal_phone"),
+    path("<str:number>/reopen-requests/<int:pk>/", case_page.decide_reopen, name="decide_reopen"),
     path("<str:number>/photos/<int:pk>/", case_page.photo, name="photo"),
 ]

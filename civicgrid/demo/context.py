@@ -19,6 +19,7 @@ DEMO_STEPS: list[str] = [
     "civicgrid.accounts.demo",
     "civicgrid.grids.demo",
     "civicgrid.cases.demo",
+    "civicgrid.portal.demo",
     "civicgrid.hotline.demo",
     "civicgrid.services.demo",
     "civicgrid.fieldwork.demo",

@@ -151,4 +151,5 @@ def test_another_districts_case_is_not_found(page: Page, bworld: World, catalog:
     theirs = new_case(bworld, actor="yh_dispatcher", point=YH_POINT)
     login(page, "tx_cg_handler")
     response = page.goto(f"/cases/{theirs.number}/")
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404

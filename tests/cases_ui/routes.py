@@ -8,5 +8,6 @@ COVERED = {
     "cases/<str:number>/",
     "cases/<str:number>/act/<str:action>/",
     "cases/<str:number>/phone/",
+    "cases/<str:number>/reopen-requests/<int:pk>/",
     "cases/<str:number>/photos/<int:pk>/",
 }

@@ -94,7 +94,8 @@ def test_bulk_dispatch_runs_the_action_per_case(world: World, cat: Catalog, clie
     for case in (a, b):
         case.refresh_from_db()
         assert case.status == Status.DISPATCHED
-        assert case.lead_unit is not None and case.lead_unit.code == "430103-cg"
+        assert case.lead_unit is not None
+        assert case.lead_unit.code == "430103-cg"
     assert "NOPE-1" in html  # reported, not silently skipped
     assert client.get("/cases/bulk-dispatch/").status_code == 405
 
@@ -256,10 +257,41 @@ def test_revealing_the_phone_is_logged(world: World, cat: Catalog, client_for: C
     case = reach(Status.DISPATCHED, world, cat)
     client = client_for("tx_cg_handler")
     page = client.get(f"/cases/{case.number}/").content.decode()
-    assert "13812345678" not in page and "138****5678" in page
+    assert "13812345678" not in page
+    assert "138****5678" in page
     response = client.post(f"/cases/{case.number}/phone/", HTTP_HX_REQUEST="true")
     assert "13812345678" in response.content.decode()
     assert (
         PersonalDataAccess.objects.filter(actor=world.u("tx_cg_handler"), subject_id=str(case.pk)).count()
         == 1
     )
+
+
+def test_a_residents_reopen_request_is_decided_on_the_case_page(
+    world: World, cat: Catalog, client_for: Clients
+) -> None:
+    from civicgrid.portal.actions import do_request_reopen
+    from civicgrid.portal.models import ReopenStatus
+
+    case = reach(Status.REVISITED, world, cat)  # revisited, unsatisfied
+    asked = do_request_reopen(case, reason="路面又塌了", actor=None)
+    url = f"/cases/{case.number}/reopen-requests/{asked.pk}/"
+    supervisor = client_for("tx_supervisor")
+    page = supervisor.get(f"/cases/{case.number}/").content.decode()
+    assert "路面又塌了" in page
+    assert f'action="{url}"' in page
+    # Handlers see the request but cannot decide it; neither by the page nor by posting.
+    handler = client_for("tx_cg_handler")
+    assert f'action="{url}"' not in handler.get(f"/cases/{case.number}/").content.decode()
+    assert handler.post(url, {"decision": "decline", "note": "不予重办"}).status_code == 403
+    # A decline without a note is told at the field; then the supervisor accepts.
+    response = supervisor.post(url, {"decision": "decline"})
+    assert response.status_code == 422
+    assert f'id="reopen-note-{asked.pk}_error"' in response.content.decode()
+    assert supervisor.post(url, {"decision": "accept"}).status_code == 303
+    asked.refresh_from_db()
+    case.refresh_from_db()
+    assert asked.status == ReopenStatus.ACCEPTED
+    assert case.status == Status.HANDLING
+    # Decided requests are gone from the page; posting again is a 404.
+    assert supervisor.post(url, {"decision": "accept"}).status_code == 404

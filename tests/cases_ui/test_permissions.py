@@ -132,18 +132,21 @@ def test_photos_and_phones_answer_like_the_api(
         transaction.set_rollback(True)
     page = client.post(f"/cases/{number}/phone/", {"purpose": "t"}).status_code
     photo = client.get(f"/cases/{number}/photos/999999/").status_code
+    reopen = client.post(f"/cases/{number}/reopen-requests/999999/", {"decision": "accept"}).status_code
     if not opens_cases(username):
-        assert (page, photo) == (403, 403)
+        assert (page, photo, reopen) == (403, 403, 403)
     else:
         assert page == api
-        assert photo == 404  # no such photo, or no such case for this user: the same answer
+        # No such photo or request, or no such case for this user: the same answer.
+        assert (photo, reopen) == (404, 404)
 
 
 def test_anonymous_visitors_are_sent_to_log_in(matrix_cases: dict[str, str]) -> None:  # noqa: F811
     number = matrix_cases["bjt"]
     for url in ("/cases/", f"/cases/{number}/", f"/cases/{number}/photos/1/"):
         response = Client().get(url)
-        assert response.status_code == 302 and "login" in response["Location"]
+        assert response.status_code == 302
+        assert "login" in response["Location"]
     for url in (
         f"/cases/{number}/act/accept/",
         f"/cases/{number}/phone/",
@@ -151,4 +154,5 @@ def test_anonymous_visitors_are_sent_to_log_in(matrix_cases: dict[str, str]) -> 
         "/cases/filters/",
     ):
         response = Client().post(url)
-        assert response.status_code == 302 and "login" in response["Location"]
+        assert response.status_code == 302
+        assert "login" in response["Location"]

@@ -1,3 +1,9 @@
 """Routes of this role screen, each checked per persona by tests/hotline/test_permissions.py."""
 
-COVERED = {"hotline/"}
+COVERED = {
+    "hotline/",
+    "hotline/caller/",
+    "hotline/knowledge/",
+    "hotline/knowledge/<int:pk>/",
+    "hotline/calls/<str:number>/",
+}

@@ -1,3 +1,3 @@
 """Routes of this role screen, each checked per persona by tests/overview/test_permissions.py."""
 
-COVERED = {"overview/"}
+COVERED = {"overview/", "overview/map.geojson"}

@@ -28,6 +28,7 @@ from civicgrid.accounts.permissions import (
     Workplace,
     acting_user,
     can_view_reporter_phone,
+    case_action_allowed,
     require_workplace,
     visible_cases,
 )
@@ -50,6 +51,9 @@ from civicgrid.cases.views.forms import ActionForm, forms_for
 from civicgrid.cases.workflow import Action, Status, TransitionNotAllowed
 from civicgrid.core.errors import pydantic_reason
 from civicgrid.lib import clock
+from civicgrid.portal.actions import do_decide_reopen_request
+from civicgrid.portal.models import ReopenRequest, ReopenStatus
+from civicgrid.portal.queries import pending_reopen_requests, support_count
 
 
 def _label(choices: type[models.TextChoices], value: str) -> str:
@@ -69,6 +73,7 @@ def _page(
     *,
     bound: ActionForm | None = None,
     phone: str | None = None,
+    reopen_error: dict[str, list[str]] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     data = detail(user, case.pk)
@@ -99,6 +104,11 @@ def _page(
         "open_action": bound.action.value if bound is not None else request.GET.get("act", ""),
         "can_reveal": can_view_reporter_phone(user, case) and bool(data["masked_reporter_phone"]),
         "phone": phone,
+        # What residents added on the portal: "I have the same problem" and requests to reopen.
+        "support_count": support_count(case),
+        "reopen_requests": list(pending_reopen_requests(case)),
+        "can_decide_reopen": case_action_allowed(user, case, Action.REOPEN),
+        "reopen_error": reopen_error,
         "map_tile_url": settings.MAP_TILE_URL,
         "map_tile_attribution": settings.MAP_TILE_ATTRIBUTION,
     }
@@ -185,3 +195,31 @@ def photo(request: HttpRequest, number: str, pk: int) -> FileResponse:
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@require_POST
+@require_workplace(Workplace.CASES)
+def decide_reopen(request: HttpRequest, number: str, pk: int) -> HttpResponse:
+    """Accept (重办) or decline a resident's request to reopen, from the case page. The portal's action
+    reopens through the case action, which checks the user's permission; a decline needs a note."""
+    user = acting_user(request)
+    case = _case(user, number)
+    asked = get_object_or_404(ReopenRequest, pk=pk, case=case, status=ReopenStatus.PENDING)
+    decision = request.POST.get("decision", "")
+    if decision not in ("accept", "decline"):
+        return _page(
+            request, user, case, reopen_error={"decision": [_("Choose accept or decline.")]}, status=422
+        )
+    try:
+        do_decide_reopen_request(
+            asked,
+            accept=decision == "accept",
+            note=request.POST.get("note", ""),
+            to_dispatch=request.POST.get("to_dispatch") == "on",
+            actor=user,
+        )
+    except ValidationError as exc:
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"note": exc.messages}
+        return _page(request, user, _case(user, number), reopen_error=errors, status=422)
+    messages.success(request, _("The resident's request is decided."))
+    return HttpResponseRedirect(reverse("cases:case", args=[number]), status=303)

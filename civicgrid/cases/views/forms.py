@@ -37,6 +37,7 @@ from civicgrid.cases.models import (
 )
 from civicgrid.cases.performing import SPECS
 from civicgrid.cases.workflow import Action
+from civicgrid.core.widgets import QuickSelect, QuickSelectMultiple
 
 # Labels of the body fields, shared by every action that has the field.
 LABELS: dict[str, Any] = {
@@ -112,6 +113,7 @@ class ActionForm(forms.Form):
     def __init__(self, action: Action, case: Case, user: User, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", action.value)
         super().__init__(*args, **kwargs)
+        self._unit_choices: list[tuple[str, str]] | None = None
         self.action, self.case, self.user = action, case, user
         self.fields["version"].initial = case.version
         schema = SPECS[action].body
@@ -164,13 +166,21 @@ class ActionForm(forms.Form):
     def _field_category(self, required: bool) -> forms.Field:
         rows = Category.objects.filter(is_active=True).order_by("path").values_list("code", "name", "depth")
         choices = [(code, "\u3000" * (depth - 1) + name) for code, name, depth in rows]
-        field = forms.ChoiceField(choices=([] if required else [("", "—")]) + choices, required=required)
+        field = forms.ChoiceField(
+            choices=([] if required else [("", "—")]) + choices, required=required, widget=QuickSelect
+        )
         if self.case.category is not None:
             field.initial = self.case.category.code
         return field
 
     def _units(self) -> list[tuple[str, str]]:
         # Units of the category's type first, then the rest, each group by level (the case's own first).
+        # Computed once per form: the lead and co-handling selects offer the same units.
+        if self._unit_choices is None:
+            self._unit_choices = self._read_units()
+        return self._unit_choices
+
+    def _read_units(self) -> list[tuple[str, str]]:
         qs = visible_units(self.user).filter(is_active=True).select_related("jurisdiction")
         type_id = self.case.category.unit_type_id if self.case.category is not None else None
         qs = qs.annotate(
@@ -184,11 +194,11 @@ class ActionForm(forms.Form):
         ]
 
     def _field_lead_unit(self, required: bool) -> forms.Field:
-        return forms.ChoiceField(choices=[("", "—"), *self._units()], required=True)
+        return forms.ChoiceField(choices=[("", "—"), *self._units()], required=True, widget=QuickSelect)
 
     def _field_assist_units(self, required: bool) -> forms.Field:
         return forms.MultipleChoiceField(
-            choices=self._units(), required=False, widget=forms.SelectMultiple(attrs={"size": 5})
+            choices=self._units(), required=False, widget=QuickSelectMultiple(attrs={"size": 5})
         )
 
     def _field_to(self, required: bool) -> forms.Field:

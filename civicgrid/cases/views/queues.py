@@ -42,8 +42,10 @@ from civicgrid.cases.api import filter_cases
 from civicgrid.cases.api_schemas import CaseFilters, DispatchIn
 from civicgrid.cases.models import Case, Category, Channel, SavedFilter, Timing
 from civicgrid.cases.performing import perform
+from civicgrid.cases.queries import overdue_q
 from civicgrid.cases.views.display import deadline_of
 from civicgrid.cases.workflow import Action, Cap, Group, Status, TransitionNotAllowed, in_group
+from civicgrid.core.widgets import QuickSelect
 from civicgrid.lib import clock
 
 PAGE = 50
@@ -57,10 +59,7 @@ class Queue:
 
 
 def _late(now: datetime) -> Q:
-    # The same definition as the API's ``overdue`` filter: the sweep may not have fired yet.
-    return Q(status__in=in_group(Group.OPEN)) & (
-        Q(due_at__lt=now) | Q(timing__in=[Timing.OVERDUE, Timing.SERIOUS])
-    )
+    return overdue_q(now)
 
 
 QUEUES: list[Queue] = [
@@ -94,9 +93,9 @@ class FilterForm(forms.Form):
     """The list's filters; the names are those of the API's CaseFilters."""
 
     q = forms.CharField(label=gettext_lazy("Number or title"), required=False, max_length=100)
-    category = forms.ChoiceField(label=gettext_lazy("Category"), required=False)
-    unit = forms.ChoiceField(label=gettext_lazy("Lead unit"), required=False)
-    jurisdiction = forms.ChoiceField(label=gettext_lazy("Area"), required=False)
+    category = forms.ChoiceField(label=gettext_lazy("Category"), required=False, widget=QuickSelect)
+    unit = forms.ChoiceField(label=gettext_lazy("Lead unit"), required=False, widget=QuickSelect)
+    jurisdiction = forms.ChoiceField(label=gettext_lazy("Area"), required=False, widget=QuickSelect)
     grid = forms.CharField(label=gettext_lazy("Grid cell code"), required=False, max_length=32)
     channel = forms.ChoiceField(
         label=gettext_lazy("Channel"), required=False, choices=[("", "—"), *Channel.choices]
@@ -128,6 +127,11 @@ class FilterForm(forms.Form):
 def _filters(form: FilterForm) -> CaseFilters:
     data = {k: v for k, v in form.cleaned_data.items() if v not in ("", None)}
     return CaseFilters(**data, limit=PAGE)
+
+
+def _unit_choices(user: User) -> list[tuple[str, str]]:
+    units = visible_units(user).filter(is_active=True).order_by("jurisdiction__path", "name")
+    return [(u.code, u.name) for u in units.only("code", "name")]
 
 
 def _can_dispatch(user: User) -> bool:
@@ -181,13 +185,13 @@ def queues(request: HttpRequest) -> HttpResponse:
         "filter_query": clean_query(urlencode(params)),
         "saved": SavedFilter.objects.filter(owner=user),
         "can_bulk_dispatch": queue.code == "dispatch" and _can_dispatch(user) and bool(rows),
-        "units": (
-            [
-                (u.code, u.name)
-                for u in visible_units(user).filter(is_active=True).order_by("jurisdiction__path", "name")
-            ]
+        # Written by the Python select: a district has hundreds of units.
+        "bulk_lead_select": (
+            QuickSelect(choices=[("", "—"), *_unit_choices(user)]).render(
+                "lead_unit", "", {"id": "bulk-lead", "required": True}
+            )
             if queue.code == "dispatch"
-            else []
+            else ""
         ),
         "filters_open": any(k in params for k in form.fields),
     }
