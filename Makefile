@@ -46,12 +46,17 @@ lint: install
 typecheck: install
 	$(BIN)/mypy civicgrid tests bench
 
+# The suite runs in PYTEST_WORKERS processes (pytest-xdist), one test file per worker at a time, each with its
+# own test database (and, for the browser tests, its own live server and Chromium). 0 runs it in one process.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
+
 pytest-sqlite: install
-	CIVICGRID_TESTING=1 $(BIN)/pytest -q -p no:cacheprovider
+	CIVICGRID_TESTING=1 $(PYTEST)
 
 # A throwaway PostgreSQL 15 on 127.0.0.1 unless DATABASE_URL is set (scripts/with-postgres.sh).
 pytest-postgres: install
-	CIVICGRID_TESTING=1 scripts/with-postgres.sh $(BIN)/pytest -q -p no:cacheprovider
+	CIVICGRID_TESTING=1 scripts/with-postgres.sh $(PYTEST)
 
 # Node packages for the tests only (axe-core), exactly as package-lock.json pins them.
 NODE_STAMP := node_modules/.installed

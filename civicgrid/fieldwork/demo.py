@@ -194,12 +194,9 @@ def _category(names: tuple[str, str]) -> Category | None:
 def _committee_handler(ctx: DemoContext, unit: Unit) -> User:
     """Whoever handles for the community committee already, else a generated handler (as the cases demo
     makes them: ``hd<unit code>``)."""
-    grant = (
-        RoleGrant.objects.filter(unit=unit, role=Role.HANDLER, user__is_active=True)
-        .select_related("user")
-        .order_by("user__username")
-        .first()
-    )
+    # Chosen here, not by "ORDER BY username LIMIT 1" (see civicgrid/cases/demo_staff.py).
+    grants = RoleGrant.objects.filter(unit=unit, role=Role.HANDLER, user__is_active=True)
+    grant = min(grants.select_related("user"), key=lambda g: g.user.username, default=None)
     if grant is not None:
         return grant.user
     user, _created = ensure_staff(ctx, f"hd{unit.code}", person_name(ctx.rng("name", f"hd{unit.code}")))
