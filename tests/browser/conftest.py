@@ -3,7 +3,6 @@ world on a transactional database so the live server thread sees it."""
 
 from __future__ import annotations
 
-import importlib
 import os
 
 # Playwright's sync API runs an asyncio loop in the main thread; Django's ORM refuses to run beside one
@@ -26,6 +25,7 @@ from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from civicgrid.grids.lookup import reset_grid_index
+from tests.conftest import restore_seed_data
 from tests.world import World, build_world
 
 CHROMIUM = "/usr/bin/chromium"
@@ -53,18 +53,6 @@ def bworld(transactional_db: None, settings: Settings) -> World:
     reset_grid_index()
     restore_seed_data()
     return build_world()
-
-
-def restore_seed_data() -> None:
-    """Put back the rows data migrations create (the default time limits and escalation rules): a
-    transactional test empties every table when it ends, so without this a browser test would see them or
-    not depending on which tests ran before it."""
-    from django.apps import apps
-
-    from civicgrid.cases import limits
-
-    importlib.import_module("civicgrid.cases.migrations.0002_default_limits").seed(apps, None)
-    limits.invalidate()
 
 
 @pytest.fixture(scope="session")
