@@ -36,6 +36,7 @@ from civicgrid.cases.workflow import Status
 from civicgrid.demo.context import DemoContext
 from civicgrid.grids.lookup import reset_grid_index
 from civicgrid.notifications.models import Notification
+from tests.conftest import restore_seed_data
 
 SLICE = 150
 
@@ -56,6 +57,7 @@ def history(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> 
     loaded = Loaded()
     ctx = DemoContext(data_dir=settings.SHARED_DATA_DIR, say=loaded.said.append, password_hash="!demo")
     with django_db_blocker.unblock(), transaction.atomic():  # type: ignore[attr-defined]
+        restore_seed_data()  # a transactional test before this module may have emptied them
         reset_grid_index()
         for step in ("civicgrid.jurisdictions.demo", "civicgrid.accounts.demo", "civicgrid.grids.demo"):
             import_module(step).load(ctx)

@@ -24,6 +24,7 @@ from civicgrid.grids.demo import PERSONA_COMMUNITY, PERSONA_WORKER
 from civicgrid.grids.lookup import reset_grid_index
 from civicgrid.lib import clock
 from civicgrid.notifications.models import Notification
+from tests.conftest import restore_seed_data
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +32,7 @@ def loaded(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> I
     said: list[str] = []
     ctx = DemoContext(data_dir=settings.SHARED_DATA_DIR, say=said.append, password_hash="!demo")
     with django_db_blocker.unblock(), transaction.atomic():  # type: ignore[attr-defined]
+        restore_seed_data()  # a transactional test before this module may have emptied them
         reset_grid_index()
         for step in ("civicgrid.jurisdictions.demo", "civicgrid.accounts.demo", "civicgrid.grids.demo"):
             import_module(step).load(ctx)

@@ -25,6 +25,7 @@ from civicgrid.services.models import (
     WindowVisit,
 )
 from civicgrid.workcalendar.calendar import current_calendar
+from tests.conftest import restore_seed_data
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +35,7 @@ def loaded(
     ctx = DemoContext(data_dir=settings.SHARED_DATA_DIR, say=lambda _: None, password_hash="!demo")
     counts: list[tuple[int, int, int]] = []
     with django_db_blocker.unblock(), transaction.atomic():  # type: ignore[attr-defined]
+        restore_seed_data()  # a transactional test before this module may have emptied them
         reset_grid_index()
         for step in ("civicgrid.jurisdictions.demo", "civicgrid.accounts.demo", "civicgrid.grids.demo"):
             import_module(step).load(ctx)
