@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "civicgrid.services",
     "civicgrid.fieldwork",
     "civicgrid.overview",
+    "civicgrid.open311",
     "civicgrid.demo",
 ]
 

@@ -17,6 +17,8 @@ urlpatterns = [
     # The resident portal (no login): /report/ and /track/<secret>/.
     path("", include("civicgrid.portal.urls")),
     path("api/v1/", api.urls),
+    # Open311 GeoReport v2 (and FixMyStreet's servicerequestupdates) for civic apps and city systems.
+    path("open311/", include("civicgrid.open311.urls")),
     # The current version's OpenAPI document and its docs page at stable, unversioned addresses.
     path("api/openapi.json", openapi_document, name="api-openapi"),
     path("api/docs", docs_page, name="api-docs"),

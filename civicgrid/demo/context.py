@@ -23,6 +23,7 @@ DEMO_STEPS: list[str] = [
     "civicgrid.hotline.demo",
     "civicgrid.services.demo",
     "civicgrid.fieldwork.demo",
+    "civicgrid.open311.demo",
 ]
 
 DEMO_COUNTY = "430103"  # 长沙市天心区

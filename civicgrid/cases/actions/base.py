@@ -153,6 +153,7 @@ def finish(step: Step) -> CaseEvent:
     if step.to_status is not None:
         case.status = step.to_status
     case.version += 1
+    case.updated_at = step.at
     fields = step.update_fields | {"status", "version", "updated_at"}
     if clocks.clocks_changed(case):  # most side records (urge, supervise, notes) leave the clocks alone
         clocks.refresh_due(case, at=step.at)

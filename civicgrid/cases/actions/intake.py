@@ -297,6 +297,7 @@ def do_create_case(
         intake_key=intake_key or None,
         created_by=actor,
         received_at=at,
+        updated_at=at,
     )
     # The clocks are worked out first, so the case row is written once, with its due columns.
     planned = clocks.plan_clocks(case, Stage.REGISTER, at=at)

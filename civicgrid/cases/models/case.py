@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicgrid.cases.models.catalog import Channel, HandlingClass, Kind, Nature, Stage, TimeUnit, Urgency
@@ -145,7 +146,9 @@ class Case(models.Model):
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)  # a partial index: see Meta
-    updated_at = models.DateTimeField(auto_now=True)
+    # The time of the last change on the case's own timeline (the last action's clock time, not the wall
+    # clock of the save: the demo replays history under clock.frozen, and Open311 publishes this value).
+    updated_at = models.DateTimeField(default=timezone.now)
 
     # The running clock that ends first, kept by the clock code. Filtering "overdue" reads these columns.
     due_at = models.DateTimeField(_("due at"), null=True, blank=True)

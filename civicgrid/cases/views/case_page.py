@@ -51,6 +51,7 @@ from civicgrid.cases.views.forms import ActionForm, forms_for
 from civicgrid.cases.workflow import Action, Status, TransitionNotAllowed
 from civicgrid.core.errors import pydantic_reason
 from civicgrid.lib import clock
+from civicgrid.open311.queries import staff_summary
 from civicgrid.portal.actions import do_decide_reopen_request
 from civicgrid.portal.models import ReopenRequest, ReopenStatus
 from civicgrid.portal.queries import pending_reopen_requests, support_count
@@ -109,6 +110,7 @@ def _page(
         "reopen_requests": list(pending_reopen_requests(case)),
         "can_decide_reopen": case_action_allowed(user, case, Action.REOPEN),
         "reopen_error": reopen_error,
+        "open311": staff_summary(case),
         "map_tile_url": settings.MAP_TILE_URL,
         "map_tile_attribution": settings.MAP_TILE_ATTRIBUTION,
     }
