@@ -269,3 +269,11 @@ def test_demo_district_loads_once(db: None) -> None:
     call_command("demo_logins", stdout=out)
     for role in Role:
         assert f" {role.value} " in out.getvalue()  # one login per role
+    # The Open311 step: two requests from the demo client, once; its key (derived from the seed) works.
+    from civicgrid.open311.models import ServiceRequest
+
+    assert ServiceRequest.objects.count() == 2
+    secret = out.getvalue().split("demo API key: ")[1].split()[0]
+    services = Client().get("/open311/v2/services.json", {"api_key": secret})
+    assert services.status_code == 200
+    assert any(s["metadata"] for s in services.json())  # the street-light service asks questions

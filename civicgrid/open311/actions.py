@@ -29,6 +29,7 @@ from civicgrid.open311.models import (
     ServiceAttribute,
     ServiceRequest,
     ServiceSetting,
+    ServiceType,
 )
 
 if TYPE_CHECKING:
@@ -246,6 +247,8 @@ class Submission:
     account_id: str = ""
     media_url: str = ""
     answers: dict[str, str | list[str]] = field(default_factory=dict)
+    service_type: str = ServiceType.REALTIME  # how the answer to the client is shaped
+    service_notice: str = ""
 
 
 # do_create_case's field names → the Open311 arguments a client knows.

@@ -4,6 +4,7 @@ the request's language; the view turns it into the specification's ``errors`` li
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -97,13 +98,18 @@ def comma_list(data: QueryDict, name: str, *, most: int) -> list[str]:
     return list(dict.fromkeys(members))
 
 
+_BARE_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def moment(value: str, name: str, *, end_of_day: bool = False) -> datetime:
     """A W3C datetime. Without a zone it is read in the server's zone; a bare date is the start of that day
     (or, for an end of a range, the start of the next), so ``end_date=2026-11-30`` includes the 30th."""
-    try:
-        parsed = parse_datetime(value)
-    except ValueError:
-        parsed = None
+    parsed = None
+    if not _BARE_DATE.fullmatch(value):  # parse_datetime (Python ≥ 3.11) would read a bare date as midnight
+        try:
+            parsed = parse_datetime(value)
+        except ValueError:
+            parsed = None
     zone = ZoneInfo(settings.TIME_ZONE)
     if parsed is None:
         try:

@@ -110,6 +110,8 @@ def read_submission(data: QueryDict, endpoint: Endpoint, key: ApiKey) -> Submiss
         account_id=account_id,
         media_url=media_url,
         answers=answers,
+        service_type=service.service_type,
+        service_notice=service.notice,
     )
 
 

@@ -294,15 +294,12 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
                 for message in messages
             ),
         ) from None
-    service_type = catalogue.service_for_code(submission.category.code)
-    kind = service_type.service_type if service_type else ServiceType.REALTIME
     answer: dict[str, Value] = {}
-    if kind == ServiceType.REALTIME:
+    if submission.service_type == ServiceType.REALTIME:
         answer["service_request_id"] = record.case.number
-    elif kind == ServiceType.BATCH:
+    elif submission.service_type == ServiceType.BATCH:
         answer["token"] = record.token
-    notice = service_type.notice if service_type else ""
-    answer["service_notice"] = notice or None
+    answer["service_notice"] = submission.service_notice or None
     answer["account_id"] = record.account_id or None
     return render(fmt, "service_requests", [answer])
 

@@ -77,7 +77,9 @@ def test_posted_request_followed_through_dispatch_and_closure(
     done = seen()
     assert done["status"] == "closed"
     assert done["status_notes"] == "已更换灯泡，路灯恢复正常。"
-    assert done["updated_datetime"] == (start + timedelta(hours=5)).astimezone(SHANGHAI).isoformat(timespec="seconds")
+    assert done["updated_datetime"] == (start + timedelta(hours=5)).astimezone(SHANGHAI).isoformat(
+        timespec="seconds"
+    )
 
     feed = updates()
     assert [u["external_status_code"] for u in feed] == [
