@@ -150,6 +150,8 @@ def _event_label(event: CaseEvent) -> str:
             "stage": Stage(stage).label if stage in Stage.values else stage,
             "timing": Timing(threshold).label if threshold in Timing.values else threshold,
         }
+    if event.code == "import":  # civicgrid.open311.importing: a request brought in from another system
+        return _("imported")
     return event.code
 
 
