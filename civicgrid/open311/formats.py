@@ -37,7 +37,9 @@ ITEM_NAMES = {
 }
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+# A literal CR would reach the client as LF (XML parsers normalise line ends): as a reference it stays a CR,
+# so the XML says what the JSON says (form posts send CRLF).
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 
 
 def w3c_datetime(value: datetime | None) -> str | None:

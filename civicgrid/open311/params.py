@@ -71,11 +71,18 @@ def integer(data: QueryDict, name: str, *, low: int, high: int, default: int) ->
     value = optional(data, name)
     if value is None:
         return default
-    if not value.isascii() or not value.isdigit() or not (low <= int(value) <= high):
+    # Compared as text first: int() refuses strings of over 4,300 digits (ValueError, a 500 here).
+    digits = value.lstrip("0") or "0"
+    if (
+        not value.isascii()
+        or not value.isdigit()
+        or len(digits) > len(str(high))
+        or not (low <= int(digits) <= high)
+    ):
         raise Open311Error(
             400, bad(name, _("Enter a whole number from %(low)s to %(high)s.") % {"low": low, "high": high})
         )
-    return int(value)
+    return int(digits)
 
 
 def boolean(data: QueryDict, name: str) -> bool:
@@ -93,6 +100,9 @@ def comma_list(data: QueryDict, name: str, *, most: int) -> list[str]:
     """A comma-separated list (several occurrences of the argument are joined), without empty members."""
     members = [m.strip() for value in data.getlist(name) for m in value.split(",")]
     members = [m for m in members if m]
+    # No code or id has one, and PostgreSQL refuses NUL in a text parameter (a 500 otherwise).
+    if any(ord(c) < 32 or c == "\x7f" for m in members for c in m):
+        raise Open311Error(400, bad(name, _("Control characters are not allowed.")))
     if len(members) > most:
         raise Open311Error(400, bad(name, _("At most %(n)s values.") % {"n": most}))
     return list(dict.fromkeys(members))

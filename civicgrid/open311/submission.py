@@ -20,7 +20,8 @@ from civicgrid.open311.models import LIST_DATATYPES, ApiKey, Datatype, Endpoint,
 from civicgrid.open311.params import Open311Error, bad, moment, number, optional, text
 
 _ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,64})\](\[\])?$")
-_TAG = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>")
+# A tag (<b>, </p>, <img src=…>), a comment or a declaration — not "a < b & c > d" in plain text.
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(\s[^<>]*)?/?>|<!--|<!\[CDATA\[|<![A-Za-z]")
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
 TITLE_LENGTH = 40
 _is_url = URLValidator(schemes=["http", "https"])

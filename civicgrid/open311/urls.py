@@ -16,5 +16,6 @@ urlpatterns = [
     re_path(r"^v2/requests/(?P<number>[^/]{1,64})" + FMT, views.one_request, name="request"),
     re_path(r"^v2/tokens/(?P<token>[^/]{1,64})" + FMT, views.token, name="token"),
     re_path(r"^v2/servicerequestupdates" + FMT, views.request_updates, name="updates"),
-    re_path(r"^(?P<rest>.*)$", views.not_found, name="not-found"),
+    # (?s:…): a path with a newline in it (%0A) is unknown too, not Django's HTML 404.
+    re_path(r"^(?P<rest>(?s:.*))$", views.not_found, name="not-found"),
 ]

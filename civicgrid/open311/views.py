@@ -15,11 +15,13 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import SuspiciousOperation, ValidationError
+from django.core.exceptions import BadRequest, SuspiciousOperation, ValidationError
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.csrf import csrf_exempt
 
 from civicgrid.lib import clock
@@ -45,6 +47,9 @@ from civicgrid.open311.params import (
 from civicgrid.open311.submission import read_submission
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+FORM_ONLY = gettext_noop(
+    "Send the arguments as application/x-www-form-urlencoded (the specification's POST)."
+)
 MAX_IDS = 1000
 MAX_PAGE = 100_000
 
@@ -80,6 +85,8 @@ def open311_view(*methods: str) -> Callable[[View], View]:
                 )
             except SuspiciousOperation:  # too large a body, too many fields
                 return render(fmt, "errors", error_body(400, [_("The request is too large.")]), status=400)
+            except (BadRequest, MultiPartParserError):  # a body that is no readable form (Django's HTML 400)
+                return render(fmt, "errors", error_body(400, [_(FORM_ONLY)]), status=400)
 
         return wrapper
 
@@ -92,9 +99,7 @@ def _arguments(request: HttpRequest) -> QueryDict:
         return request.GET
     kind = (request.content_type or "").lower()
     if kind not in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        raise Open311Error(
-            400, _("Send the arguments as application/x-www-form-urlencoded (the specification's POST).")
-        )
+        raise Open311Error(400, _(FORM_ONLY))
     merged = request.GET.copy()
     for name, values in request.POST.lists():
         merged.setlist(name, values)
@@ -257,7 +262,12 @@ def one_request(request: HttpRequest, fmt: str, number: str) -> HttpResponse:
     data = request.GET
     endpoint = _endpoint(data)
     key = _key(data, endpoint, required=False)
-    found = queries.find_requests(queries.RequestQuery(endpoint=endpoint, api_key=key, ids=[number]))
+    # No number has a NUL, which PostgreSQL refuses in a text parameter (a 500 otherwise).
+    found = (
+        queries.find_requests(queries.RequestQuery(endpoint=endpoint, api_key=key, ids=[number]))
+        if "\x00" not in number
+        else []
+    )
     if not found:
         raise Open311Error(404, bad("service_request_id", _("No request with this id is published here.")))
     # A one-element list, as the specification shows (clients read element [0]).
@@ -283,6 +293,8 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
     idempotency_key = (request.headers.get("Idempotency-Key") or "").strip()
     if len(idempotency_key) > 64:
         raise Open311Error(400, bad("Idempotency-Key", _("At most 64 characters.")))
+    if any(ord(c) < 32 or c == "\x7f" for c in idempotency_key):  # stored in a text column
+        raise Open311Error(400, bad("Idempotency-Key", _("Control characters are not allowed.")))
     try:
         record, _created = do_submit_request(submission, idempotency_key=idempotency_key, actor=None)
     except ValidationError as exc:
@@ -314,6 +326,8 @@ def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
         .filter(token=token, endpoint=endpoint)
         .only("token", "case__number")
         .first()
+        if "\x00" not in token  # as for a request's number
+        else None
     )
     if record is None:
         raise Open311Error(404, bad("token", _("No request has this token.")))
