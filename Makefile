@@ -87,6 +87,12 @@ bench-pages: install
 bench-intake: install
 	scripts/with-postgres.sh $(PY) bench/intake.py
 
+# Open311 GET requests over 1,000,000 stored cases beside pgbench and a plain Django list (bench/open311.py,
+# ~20 minutes, ~3 of them loading; `$(PY) bench/open311.py --keep var/bench-open311` keeps the loaded cases).
+.PHONY: bench-open311
+bench-open311: install
+	scripts/with-postgres.sh $(PY) bench/open311.py
+
 clean:
 	rm -rf $(VENV) var staticfiles .mypy_cache .ruff_cache test-artifacts
 

@@ -1,4 +1,4 @@
-"""HTTP load generator for bench/intake.py: one process, asyncio streams, HTTP/1.1 keep-alive.
+"""HTTP load generator for bench/intake.py and bench/open311.py: one process, asyncio, HTTP/1.1 keep-alive.
 
 Run by the orchestrator as ``python bench/_loadgen.py SPEC.json OUT.json`` in its own process, so it does
 not share a GIL with the orchestrator. It prints ``ready`` on stdout when the load starts and writes one
@@ -16,6 +16,10 @@ Modes (``spec["mode"]``):
   up to ``max_connections``; a request with no free connection waits for one.
 - ``list``: the requests named in ``indices``, each once, on ``concurrency`` connections (the crash test's
   re-send of the failed requests with their own intake keys).
+
+Requests are POSTs of a JSON body built from ``template`` (``kind`` "civicgrid" or the peer's), or, with
+``"method": "GET"``, GETs of ``paths`` in turn (request ``index`` asks for ``paths[index % len(paths)]``);
+a GET records the size of the answer's body in bytes where a POST records the case number.
 
 The server may close a connection after an answer (gunicorn's sync workers do, ``Connection: close``):
 the next request then opens a new one. Only the standard library: it runs under any of the venvs.
@@ -43,13 +47,18 @@ class Client:
     def __init__(self, spec: dict[str, Any]) -> None:
         self.host: str = spec["host"]
         self.port: int = spec["port"]
-        self.kind: str = spec["kind"]
+        self.method: str = spec.get("method", "POST")
+        self.kind: str = spec.get("kind", "get")
         self.points: list[list[float]] = spec.get("points") or [[0.0, 0.0]]
-        self.template: dict[str, Any] = spec["template"]
+        self.template: dict[str, Any] = spec.get("template", {})
         self.key_prefix: str = spec.get("key_prefix", "")
-        head = f"POST {spec['path']} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-        head += "".join(f"{name}: {value}\r\n" for name, value in spec["headers"].items())
-        self.head = head
+        headers = "".join(f"{name}: {value}\r\n" for name, value in spec.get("headers", {}).items())
+        self.head = f"POST {spec.get('path', '/')} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n" + headers
+        # A GET has no body: each path's whole request is built once (this process's CPU is the servers').
+        self.gets = [
+            f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{headers}\r\n".encode()
+            for path in (spec.get("paths") or [spec.get("path", "/")])
+        ]
         field = spec.get("number_field", "number")
         # The first occurrence of the field is the top-level one (the answer's first keys are the case's).
         self.number_re = re.compile(rb'"' + field.encode() + rb'"\s*:\s*("?)([^",}]+)\1')
@@ -57,6 +66,8 @@ class Client:
         self.t0 = time.perf_counter()
 
     def request(self, index: int) -> bytes:
+        if self.method == "GET":
+            return self.gets[index % len(self.gets)]
         body = dict(self.template)
         if self.kind == "civicgrid":
             lon, lat = self.points[index % len(self.points)]
@@ -73,6 +84,8 @@ class Client:
         return (self.head + f"Content-Length: {len(payload)}\r\n\r\n").encode() + payload
 
     def number(self, body: bytes) -> str | None:
+        if self.method == "GET":
+            return str(len(body))
         match = self.number_re.search(body)
         return match.group(2).decode() if match else None
 
