@@ -37,6 +37,27 @@ def case_limits(case: Case, stage: Stage) -> list[LimitRow]:
     )
 
 
+def planned_deadline(
+    stage: Stage,
+    *,
+    category_codes: list[str],
+    nature: str,
+    handling_class: str,
+    urgency: str,
+    at: datetime,
+    cal: WorkCalendar | None = None,
+) -> datetime | None:
+    """The last deadline ``plan_clocks`` would give the stage's clock(s) started at ``at`` (None: untimed),
+    without building clocks or a case — for lists that show an expected date for many cases at once."""
+    rows = limits_for(
+        stage, category_codes=category_codes, nature=nature, handling_class=handling_class, urgency=urgency
+    )
+    if not rows:
+        return None
+    cal = cal or current_calendar()
+    return max(cal.add(at, float(row.value), row.unit) for row in rows)
+
+
 def handle_starts_at_dispatch(case: Case) -> bool:
     rows = case_limits(case, Stage.HANDLE)
     return bool(rows) and rows[0].handle_starts == HandleStart.DISPATCH

@@ -14,8 +14,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case as DbCase
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Value as SqlValue
 
 from civicgrid.cases import clocks
 from civicgrid.cases.models import Case, CaseClock, CaseEvent, ClockState, Nature, Stage
@@ -25,6 +28,7 @@ from civicgrid.open311.catalogue import category_ids_for_codes, private_category
 from civicgrid.open311.formats import Value, w3c_datetime
 from civicgrid.open311.models import ApiKey, Endpoint, ServiceRequest
 from civicgrid.portal.timeline import WORDING, status_label
+from civicgrid.workcalendar.calendar import current_calendar
 
 SPAN = timedelta(days=90)  # the specification's longest date range and default span
 PAGE_SIZE = 1000  # the specification's default limit, and the largest page
@@ -89,7 +93,39 @@ class RequestQuery:
     page_size: int = PAGE_SIZE
 
 
-_FIELDS = (
+@dataclass(slots=True)
+class Row:
+    """One published request as the list needs it: read with ``values_list`` (no model instances — at a
+    thousand rows a page, building cases, categories and units was most of the answer's time)."""
+
+    pk: int
+    number: str
+    status: str
+    reply: str
+    title: str
+    description: str
+    address: str
+    lon: float | None
+    lat: float | None
+    received_at: datetime
+    updated_at: datetime
+    channel: str
+    nature: str
+    handling_class: str
+    urgency: str
+    category_code: str | None
+    category_name: str | None
+    category_path: str | None
+    agency: str | None
+    address_id: str | None
+    zipcode: str | None
+    media_url: str | None
+    attributes: dict[str, Any] | None
+    handling_due: datetime | None  # the handling clock's deadline (see _HANDLING_DUE)
+
+
+_COLUMNS = (
+    "pk",
     "number",
     "status",
     "reply",
@@ -104,7 +140,6 @@ _FIELDS = (
     "nature",
     "handling_class",
     "urgency",
-    "origin_path",
     "category__code",
     "category__name",
     "category__path",
@@ -113,10 +148,11 @@ _FIELDS = (
     "open311__zipcode",
     "open311__media_url",
     "open311__attributes",
+    "handling_due",
 )
 
 
-def find_requests(query: RequestQuery) -> list[Case]:
+def find_requests(query: RequestQuery) -> list[Row]:
     cases: QuerySet[Case] = Case.objects.filter(published(query.endpoint, query.api_key))
     if query.ids:  # the specification: a list of ids overrides every other argument
         cases = cases.filter(number__in=query.ids)
@@ -131,76 +167,88 @@ def find_requests(query: RequestQuery) -> list[Case]:
             cases = cases.filter(status__in=sorted(OPEN))
         elif set(query.statuses) == {"closed"}:
             cases = cases.filter(status__in=CLOSED_STATUSES)
+    ordered = cases.order_by("-received_at", "-id")
     offset = (query.page - 1) * query.page_size
-    return list(
-        cases.select_related("category", "lead_unit", "open311")
-        .only(*_FIELDS)
-        .order_by("-received_at", "-id")[offset : offset + query.page_size]
+    if offset:
+        # A later page: the page's keys first, from the case table alone, then only those rows joined —
+        # otherwise PostgreSQL joins every skipped row too (page 1,000 of 100: 0.45 s → 0.07 s).
+        keys = list(ordered.values_list("pk", flat=True)[offset : offset + query.page_size])
+        ordered = Case.objects.filter(pk__in=keys).order_by("-received_at", "-id")
+        rows = ordered.annotate(handling_due=_HANDLING_DUE).values_list(*_COLUMNS)
+    else:
+        rows = ordered.annotate(handling_due=_HANDLING_DUE).values_list(*_COLUMNS)[: query.page_size]
+    return [Row(*values) for values in rows]
+
+
+# The handling clock's deadline, read with the row (one index probe per row in the same statement, rather
+# than a second query with the page's thousand keys): the running clock that ends last, else the stopped
+# one that ended last (staged limits have several clocks; a reworked case has old stopped ones).
+_HANDLING_DUE = Subquery(
+    CaseClock.objects.filter(case_id=OuterRef("pk"), stage=Stage.HANDLE)
+    .order_by(
+        DbCase(
+            When(state=ClockState.STOPPED, then=SqlValue(1)), default=SqlValue(0), output_field=IntegerField()
+        ),
+        "-deadline_at",
     )
+    .values("deadline_at")[:1]
+)
 
 
-def expected_datetimes(cases: list[Case]) -> dict[int, datetime]:
-    """expected_datetime per case: the handling clock's deadline (the last stage of staged limits; the
+def expected_datetimes(rows: list[Row]) -> dict[int, datetime]:
+    """expected_datetime per request: the handling clock's deadline (the last stage of staged limits; the
     running one when there is one); for an open case not yet dispatched, the handling limit counted from
     when it was received (what the resident portal promises too)."""
-    running: dict[int, datetime] = {}
-    stopped: dict[int, datetime] = {}
-    rows = CaseClock.objects.filter(case_id__in=[c.pk for c in cases], stage=Stage.HANDLE).values_list(
-        "case_id", "state", "deadline_at"
-    )
-    for case_id, state, deadline in rows:
-        target = stopped if state == ClockState.STOPPED else running
-        if case_id not in target or deadline > target[case_id]:
-            target[case_id] = deadline
-    found = {**stopped, **running}
-    for case in cases:
-        if case.pk not in found and case.status in OPEN:
-            planned = clocks.plan_clocks(case, Stage.HANDLE, at=case.received_at)
-            if planned:
-                found[case.pk] = max(c.deadline_at for c in planned)
+    found = {row.pk: row.handling_due for row in rows if row.handling_due is not None}
+    cal = current_calendar()
+    for row in rows:
+        if row.handling_due is None and row.status in OPEN:
+            planned = clocks.planned_deadline(
+                Stage.HANDLE,
+                category_codes=[c for c in (row.category_path or "").split("/") if c],
+                nature=row.nature,
+                handling_class=row.handling_class,
+                urgency=row.urgency,
+                at=row.received_at,
+                cal=cal,
+            )
+            if planned is not None:
+                found[row.pk] = planned
     return found
 
 
-def _record(case: Case) -> ServiceRequest | None:
-    try:
-        return case.open311  # the reverse one-to-one: raises when there is none
-    except ServiceRequest.DoesNotExist:
-        return None
-
-
-def request_body(case: Case, expected: datetime | None, notes: list[Value] | None = None) -> dict[str, Value]:
-    record = _record(case)
+def request_body(row: Row, expected: datetime | None, notes: list[Value] | None = None) -> dict[str, Value]:
     body: dict[str, Value] = {
-        "service_request_id": case.number,
-        "status": open311_status(case.status),
-        "status_notes": case.reply or None,
-        "service_name": case.category.name if case.category else None,
-        "service_code": case.category.code if case.category else "",
-        "description": case.description[:MAX_DESCRIPTION] or None,
-        "agency_responsible": case.lead_unit.name if case.lead_unit else None,
+        "service_request_id": row.number,
+        "status": "open" if row.status in OPEN else "closed",
+        "status_notes": row.reply or None,
+        "service_name": row.category_name,
+        "service_code": row.category_code or "",
+        "description": row.description[:MAX_DESCRIPTION] or None,
+        "agency_responsible": row.agency,
         "service_notice": None,
-        "requested_datetime": w3c_datetime(case.received_at),
-        "updated_datetime": w3c_datetime(case.updated_at),
+        "requested_datetime": w3c_datetime(row.received_at),
+        "updated_datetime": w3c_datetime(row.updated_at),
         "expected_datetime": w3c_datetime(expected),
-        "address": case.address or None,
-        "address_id": (record.address_id or None) if record else None,
-        "zipcode": (record.zipcode or None) if record else None,
-        "lat": case.lat,
-        "long": case.lon,
-        "media_url": (record.media_url or None) if record else None,
+        "address": row.address or None,
+        "address_id": row.address_id or None,
+        "zipcode": row.zipcode or None,
+        "lat": row.lat,
+        "long": row.lon,
+        "media_url": row.media_url or None,
     }
     if notes is not None:  # extensions=true
-        answers = record.attributes if record else {}
+        answers = row.attributes or {}
         body["attributes"] = [
             {"code": code, "value": ",".join(v) if isinstance(v, list) else str(v)}
             for code, v in answers.items()
         ]
         body["extended_attributes"] = {
-            "title": case.title,
-            "channel": case.channel,
-            "status_code": case.status,
-            "status_label": status_label(case.status),
-            "group": _group_name(case),
+            "title": row.title,
+            "channel": row.channel,
+            "status_code": row.status,
+            "status_label": status_label(row.status),
+            "group": _group_name(row.category_path),
         }
         body["notes"] = notes
     return body
@@ -209,18 +257,18 @@ def request_body(case: Case, expected: datetime | None, notes: list[Value] | Non
 _GROUP_NAMES: dict[str, str] = {}
 
 
-def _group_name(case: Case) -> str | None:
-    if case.category is None:
+def _group_name(path: str | None) -> str | None:
+    if not path:
         return None
     from civicgrid.cases.models import Category
 
-    top = case.category.path.split("/")[0]
+    top = path.split("/")[0]
     if top not in _GROUP_NAMES:
         _GROUP_NAMES[top] = Category.objects.filter(code=top).values_list("name", flat=True).first() or ""
     return _GROUP_NAMES[top] or None
 
 
-def public_notes(cases: list[Case]) -> dict[int, list[Value]]:
+def public_notes(cases: list[Row]) -> dict[int, list[Value]]:
     """The public history of each case (extensions=true): what the resident's tracking page says."""
     events = (
         CaseEvent.objects.filter(case_id__in=[c.pk for c in cases], code__in=UPDATE_CODES)

@@ -274,7 +274,7 @@ def one_request(request: HttpRequest, fmt: str, number: str) -> HttpResponse:
     return _render_requests(fmt, found, extensions=boolean(data, "extensions"))
 
 
-def _render_requests(fmt: str, cases: list[Any], *, extensions: bool) -> HttpResponse:
+def _render_requests(fmt: str, cases: list[queries.Row], *, extensions: bool) -> HttpResponse:
     expected = queries.expected_datetimes(cases)
     notes = queries.public_notes(cases) if extensions else {}
     body: list[Value] = [
