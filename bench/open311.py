@@ -400,7 +400,9 @@ def capture(query: Query, city: str) -> Capture:
         (
             i
             for i, sql in enumerate(statements)
-            if '"cases_case"."received_at" DESC' in sql and "LIMIT" in sql
+            # The first statement that reads cases newest first (Django may write the ORDER BY by column
+            # position): the page itself, or for a later page the query of its keys.
+            if 'FROM "cases_case"' in sql and '"cases_case"."id" DESC' in sql
         ),
         -1,
     )
