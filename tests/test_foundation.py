@@ -22,7 +22,7 @@ from civicgrid.jurisdictions.actions import do_upsert_jurisdiction
 from civicgrid.jurisdictions.models import Jurisdiction, Unit
 from civicgrid.lib import codes
 from civicgrid.lib.env import env_bool, env_int, env_list, env_url
-from civicgrid.lib.masking import mask_id_number, mask_phone
+from civicgrid.lib.masking import mask_id_number, mask_in_text, mask_phone
 from tests.world import PASSWORD, World
 
 # --- settings helpers fail loudly ----------------------------------------------------------------------
@@ -88,6 +88,15 @@ def test_grid_codes_and_kinds() -> None:
 
 
 # --- personal data ------------------------------------------------------------------------------------
+
+
+def test_masking_in_free_text() -> None:
+    assert mask_in_text("请联系13812345678，谢谢") == "请联系138****5678，谢谢"
+    assert mask_in_text("身份证430103199001011234") == "身份证430103********1234"
+    assert mask_in_text("身份证43010319900101123X。") == "身份证430103********123X。"
+    # Not a phone or an ID: part of a longer number, a case number, a date, an amount.
+    for text in ("430100-2026-000123", "138123456789", "2026-11-24 09:30", "金额 12345678901234567890 元"):
+        assert mask_in_text(text) == text
 
 
 def test_masking() -> None:

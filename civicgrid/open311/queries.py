@@ -24,6 +24,7 @@ from civicgrid.cases import clocks
 from civicgrid.cases.models import Case, CaseClock, CaseEvent, ClockState, Nature, Stage
 from civicgrid.cases.workflow import Action, Group, Status, in_group
 from civicgrid.jurisdictions.models import Jurisdiction
+from civicgrid.lib.masking import mask_in_text
 from civicgrid.open311.catalogue import category_ids_for_codes, private_category_ids
 from civicgrid.open311.formats import Value, w3c_datetime
 from civicgrid.open311.models import ApiKey, Endpoint, ServiceRequest
@@ -221,10 +222,11 @@ def request_body(row: Row, expected: datetime | None, notes: list[Value] | None 
     body: dict[str, Value] = {
         "service_request_id": row.number,
         "status": "open" if row.status in OPEN else "closed",
-        "status_notes": row.reply or None,
+        "status_notes": mask_in_text(row.reply) or None,
         "service_name": row.category_name,
         "service_code": row.category_code or "",
-        "description": row.description[:MAX_DESCRIPTION] or None,
+        # Residents write their phone or ID number into the text: published masked, like on any screen.
+        "description": mask_in_text(row.description[:MAX_DESCRIPTION]) or None,
         "agency_responsible": row.agency,
         "service_notice": None,
         "requested_datetime": w3c_datetime(row.received_at),
@@ -244,7 +246,7 @@ def request_body(row: Row, expected: datetime | None, notes: list[Value] | None 
             for code, v in answers.items()
         ]
         body["extended_attributes"] = {
-            "title": row.title,
+            "title": mask_in_text(row.title),
             "channel": row.channel,
             "status_code": row.status,
             "status_label": status_label(row.status),
@@ -299,7 +301,7 @@ def _places(events: QuerySet[CaseEvent] | list[CaseEvent]) -> dict[str, str]:
 def update_text(event: CaseEvent, places: dict[str, str]) -> str | None:
     """The update in plain words; a reply is the reply itself (what the resident is told)."""
     if event.code == Action.REPLY and event.data.get("reply"):
-        return str(event.data["reply"])[:MAX_DESCRIPTION]
+        return mask_in_text(str(event.data["reply"])[:MAX_DESCRIPTION])
     wording = WORDING.get(event.code)
     return wording(event, places) if wording else None
 
