@@ -11,5 +11,5 @@ COVERED: set[str] = {
     r"open311/^v2/requests/(?P<number>[^/]{1,64})\.(?P<fmt>xml|json)$",
     r"open311/^v2/tokens/(?P<token>[^/]{1,64})\.(?P<fmt>xml|json)$",
     r"open311/^v2/servicerequestupdates\.(?P<fmt>xml|json)$",
-    "open311/^(?P<rest>.*)$",
+    "open311/^(?P<rest>(?s:.*))$",
 }
