@@ -285,7 +285,8 @@ def test_staff_see_the_answers_on_the_case_page(o311: O311, client_for: Callable
 
 
 def test_numbers_written_into_the_text_are_published_masked(o311: O311) -> None:
-    number = numbers(o311.post_light(description="路灯不亮，请联系我13812345678，身份证430103199001011234"))[0]
+    text = "路灯不亮，请联系我13812345678，身份证430103199001011234"
+    number = numbers(o311.post_light(description=text))[0]
     published = o311.get(f"requests/{number}", extensions="true").content.decode()
     assert "13812345678" not in published
     assert "430103199001011234" not in published
