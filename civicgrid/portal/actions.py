@@ -267,6 +267,17 @@ def _decision_text(case: Case, *, accept: bool, note: str) -> str:
         }
 
 
+# The longest window a rate limit counts (one phone in a day), with a margin.
+SUBMISSION_LOG_KEPT = timedelta(days=2)
+
+
+def do_prune_submission_log(*, actor: User | None) -> int:
+    """Drop log entries no rate limit counts any more (the worker job ``portal.prune``): the log is personal
+    data (digests of addresses and phones), kept no longer than it is needed."""
+    deleted, _rows = SubmissionLog.objects.filter(at__lt=clock.now() - SUBMISSION_LOG_KEPT).delete()
+    return deleted
+
+
 def do_save_portal_policy(policy: PortalPolicy, *, actor: User | None) -> PortalPolicy:
     """The admin's edit of the policy (superusers: it is the whole portal's)."""
     if actor is not None and not actor.is_superuser:

@@ -100,6 +100,8 @@ class SubmissionLog(models.Model):
                 name="portal_sublog_phone_at_idx",
                 condition=~models.Q(phone_digest=""),
             ),
+            # The worker's prune of entries older than any window (portal.prune).
+            models.Index(fields=["at"], name="portal_sublog_at_idx"),
         ]
 
     def __str__(self) -> str:

@@ -294,3 +294,20 @@ def test_the_quick_select_escapes_and_marks_the_choice() -> None:
     assert '<option value="1">&lt;b&gt;一&lt;/b&gt;</option>' in html
     assert '<option value="2" selected>&quot;二&quot;</option>' in html
     assert "<b>" not in html
+
+
+def test_the_worker_prunes_log_entries_no_limit_counts(db: None) -> None:
+    from datetime import timedelta
+
+    from civicgrid.core.worker import registered_jobs
+    from civicgrid.lib import clock
+    from civicgrid.portal.actions import do_prune_submission_log
+
+    now = clock.now()
+    for age in (timedelta(hours=1), timedelta(hours=47), timedelta(days=3)):
+        SubmissionLog.objects.create(
+            at=now - age, kind=SubmissionKind.REPORT, ip_digest="x", phone_digest="y"
+        )
+    assert "portal.prune" in registered_jobs()
+    assert do_prune_submission_log(actor=None) == 1  # the phone limit counts a day back: two days are kept
+    assert SubmissionLog.objects.count() == 2
