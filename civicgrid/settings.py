@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "civicgrid.fieldwork",
     "civicgrid.overview",
     "civicgrid.open311",
+    "civicgrid.stats",
     "civicgrid.demo",
 ]
 

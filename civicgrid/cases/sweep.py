@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from civicgrid.cases import clocks
+from civicgrid.cases import changes, clocks
 from civicgrid.cases.actions.dispatching import do_escalate
 from civicgrid.cases.actions.handling import do_supervise, do_urge
 from civicgrid.cases.models import (
@@ -126,6 +126,7 @@ def _record(case: Case, k: CaseClock, threshold: Timing, now: datetime, running:
     case.version += 1
     clocks.refresh_due(case, at=now, running_clocks=running)
     case.save(update_fields=["version", "timing", "was_overdue", "due_at", "due_stage"])
+    changes.mark_changed(case)
     CaseEvent.objects.create(
         case=case,
         seq=case.version,

@@ -24,6 +24,7 @@ DEMO_STEPS: list[str] = [
     "civicgrid.services.demo",
     "civicgrid.fieldwork.demo",
     "civicgrid.open311.demo",
+    "civicgrid.stats.demo",
 ]
 
 DEMO_COUNTY = "430103"  # 长沙市天心区

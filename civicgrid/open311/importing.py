@@ -43,7 +43,7 @@ from django.utils.text import slugify
 from django.utils.timezone import localtime, make_aware
 from django.utils.translation import gettext as _
 
-from civicgrid.cases import clocks
+from civicgrid.cases import changes, clocks
 from civicgrid.cases.actions.catalog import do_save_category
 from civicgrid.cases.actions.intake import _city_code, _owning_level
 from civicgrid.cases.limits import LimitRow, limits_for
@@ -52,6 +52,7 @@ from civicgrid.cases.models import (
     AssignmentStatus,
     Case,
     CaseAssignment,
+    CaseChange,
     CaseClock,
     CaseEvent,
     CaseNumberCounter,
@@ -450,6 +451,7 @@ class _Writer:
             CaseEvent.objects.bulk_create([b.event for b in built])
             CaseAssignment.objects.bulk_create([b.assignment for b in built if b.assignment is not None])
             ServiceRequest.objects.bulk_create([b.request for b in built])
+            CaseChange.objects.bulk_create(changes.new_case_rows(b.case for b in built))
         return len(built), skipped, failed, seen
 
     def _place(self, row: ImportRow, index: Any) -> tuple[Jurisdiction, GridCell | None]:

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from civicgrid.accounts.permissions import case_action_allowed
-from civicgrid.cases import clocks
+from civicgrid.cases import changes, clocks
 from civicgrid.cases.models import Case, CaseAssignment, CaseEvent
 from civicgrid.cases.workflow import Action, Status, check_transition
 from civicgrid.lib import clock
@@ -159,6 +159,7 @@ def finish(step: Step) -> CaseEvent:
         clocks.refresh_due(case, at=step.at)
         fields |= {"due_at", "due_stage", "timing", "was_overdue"}
     case.save(update_fields=sorted(fields))
+    changes.mark_changed(case)
     return CaseEvent.objects.create(
         case=case,
         seq=case.version,

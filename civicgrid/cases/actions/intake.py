@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from civicgrid.accounts.actions import check_phone
 from civicgrid.accounts.permissions import can_report_at, can_view_reporter_phone, scope_of
-from civicgrid.cases import clocks, notify
+from civicgrid.cases import changes, clocks, notify
 from civicgrid.cases.actions.base import require_text
 from civicgrid.cases.models import (
     Case,
@@ -321,7 +321,7 @@ def do_create_case(
                 data={"channel": channel, "level": level_node.level, "jurisdiction": level_node.code},
             )
             rows: list[models.Model] = [] if pk is None else [case]  # without a key it is saved already
-            rows += [*clocks.prepare_planned(case, planned), event]
+            rows += [*clocks.prepare_planned(case, planned), event, *changes.new_case_rows([case])]
             if not is_anonymous:
                 notice = notify.resident_notice(case, "case.received", notify.receipt_text(case))
                 rows += [] if notice is None else [notice]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicgrid.accounts.permissions import visible_cases
-from civicgrid.cases import clocks, notify
+from civicgrid.cases import changes, clocks, notify
 from civicgrid.cases.actions.base import case_step, require_text
 from civicgrid.cases.actions.dispatching import do_escalate
 from civicgrid.cases.actions.intake import next_case_number
@@ -218,6 +218,7 @@ def do_split(case: Case, *, parts: list[dict[str, Any]], actor: User | None) -> 
             clocks.start_clocks(child, Stage.DISPATCH, at=step.at)
             clocks.refresh_due(child, at=step.at)
             child.save(update_fields=["due_at", "due_stage", "timing"])
+            changes.mark_changed(child)
             children.append(child)
         step.data = {"children": [c.number for c in children]}
     return children

@@ -28,6 +28,7 @@ from civicgrid.cases.models.catalog import (
     TimeUnit,
     Urgency,
 )
+from civicgrid.cases.models.changes import CaseChange
 from civicgrid.cases.models.records import (
     CasePhoto,
     DecisionStatus,
@@ -51,6 +52,7 @@ __all__ = [
     "AssignmentStatus",
     "Case",
     "CaseAssignment",
+    "CaseChange",
     "CaseClock",
     "CaseEvent",
     "CaseNumberCounter",
