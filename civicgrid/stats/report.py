@@ -1,0 +1,238 @@
+"""The periodic report of an area (月报 / 季报): its figures against last year and the period before, the
+breakdowns behind them, and the sentences a report writer would put on top ("全区共受理群众诉求 1991 件 …").
+
+``build_report`` gathers everything from the rollups (figures.py) in a fixed number of queries, whatever
+the size of the area; ``sentences`` words it. The page, the printable HTML and the .xlsx export all render
+the same ``Report``, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+
+from django.utils.translation import gettext as _
+
+from civicgrid.cases.models import Category, Channel, Nature
+from civicgrid.grids.models import GridCell
+from civicgrid.jurisdictions.models import Jurisdiction, Unit
+from civicgrid.stats import figures
+from civicgrid.stats.definitions import Dim
+from civicgrid.stats.figures import Change, Counts, Durations, Period, Ratio, add_months, rate
+
+TOP = 5  # categories named in the sentences
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a breakdown: what it is, its counts now and a year before."""
+
+    key: str
+    name: str
+    counts: Counts
+    year_before: Counts
+
+    def rate(self, code: str) -> Ratio:
+        return rate(self.counts, code)
+
+    @property
+    def received_change(self) -> Change:
+        return Change.of(self.counts["received"], self.year_before["received"])
+
+
+@dataclass(frozen=True)
+class Report:
+    node: Jurisdiction
+    period: Period
+    today: date
+    counts: Counts
+    previous: Counts  # 环比 base
+    year_before: Counts  # 同比 base
+    durations: Durations
+    series: dict[date, Counts]  # the 13 months up to the period's last month
+    categories: list[Row]  # the top-level classes, most received first
+    children: list[Row]  # the areas directly below, in code order
+    units: list[Row]  # lead units, most received first
+    channels: list[Row]
+    natures: list[Row]
+
+    def rate(self, code: str, base: str = "") -> Ratio:
+        counts = {"": self.counts, "previous": self.previous, "year_before": self.year_before}[base]
+        return rate(counts, code)
+
+    def change(self, counter: str, against: str = "year_before") -> Change:
+        base = self.year_before if against == "year_before" else self.previous
+        return Change.of(self.counts[counter], base[counter])
+
+    def rate_change(self, code: str, against: str = "year_before") -> Change:
+        """The change of a rate, in points (a fraction of 1: ×100 for percentage points)."""
+        return Change.of(self.rate(code).value, self.rate(code, against).value)
+
+    @property
+    def open_now(self) -> int:
+        """Of the period's cases due for closing, those not closed yet (未办结)."""
+        return self.counts["due"] - self.counts["closed"]
+
+
+def build_report(node: Jurisdiction, period: Period, today: date) -> Report:
+    counts = figures.totals(node, period, today)
+    previous = figures.totals(node, period.previous(), today)
+    year_before = figures.totals(node, period.year_before(), today)
+    last_month = period.last.replace(day=1)
+    trend = Period(add_months(last_month, -12), period.last)
+    return Report(
+        node=node,
+        period=period,
+        today=today,
+        counts=counts,
+        previous=previous,
+        year_before=year_before,
+        durations=figures.durations(node, period, today, counts),
+        series=figures.monthly_series(node, trend),
+        categories=_rows(node, period, today, Dim.CATEGORY, _top_categories()),
+        children=_children(node, period, today),
+        units=_rows(node, period, today, Dim.UNIT, None),
+        channels=_rows(node, period, today, Dim.CHANNEL, {c.value: str(c.label) for c in Channel}),
+        natures=_rows(node, period, today, Dim.NATURE, {c.value: str(c.label) for c in Nature}),
+    )
+
+
+def _top_categories() -> dict[str, str]:
+    return {str(pk): name for pk, name in Category.objects.filter(parent=None).values_list("pk", "name")}
+
+
+def _rows(
+    node: Jurisdiction, period: Period, today: date, dim: Dim, names: dict[str, str] | None
+) -> list[Row]:
+    now = figures.breakdown(node, period, today, dim)
+    before = figures.breakdown(node, period.year_before(), today, dim)
+    keys = set(now) | set(before)
+    if names is not None:
+        keys &= set(names)
+    else:
+        names = _names(dim, keys)
+    rows = [
+        Row(key, names.get(key, key), now.get(key, figures.zero()), before.get(key, figures.zero()))
+        for key in keys
+    ]
+    rows.sort(key=lambda r: (-r.counts["received"], -r.year_before["received"], r.name))
+    return [
+        r for r in rows if r.counts["received"] or r.counts["closed_in_period"] or r.year_before["received"]
+    ]
+
+
+def _names(dim: Dim, keys: set[str]) -> dict[str, str]:
+    ids = [int(k) for k in keys if k.isdigit()]
+    if dim == Dim.UNIT:
+        return {str(pk): name for pk, name in Unit.objects.filter(pk__in=ids).values_list("pk", "name")}
+    if dim == Dim.GRID:
+        return {str(pk): name for pk, name in GridCell.objects.filter(pk__in=ids).values_list("pk", "name")}
+    return {}
+
+
+def _children(node: Jurisdiction, period: Period, today: date) -> list[Row]:
+    children = list(node.children.filter(is_active=True).order_by("code"))
+    return [
+        Row(
+            child.code,
+            child.name,
+            figures.totals(child, period, today),
+            figures.totals(child, period.year_before(), today),
+        )
+        for child in children
+    ]
+
+
+# --- The words --------------------------------------------------------------------------------------------
+
+
+def _pct(value: Fraction | None) -> str:
+    return "—" if value is None else f"{float(value * 100):.1f}%"
+
+
+def _trend(change: Change) -> str:
+    """ "up 12.5%" / "down 36.0%" / "unchanged" / "" (no base)."""
+    if change.rate is None:
+        return ""
+    if change.rise is None:
+        return _("unchanged")
+    amount = f"{abs(float(change.rate * 100)):.1f}%"
+    return (_("up %(amount)s") if change.rise else _("down %(amount)s")) % {"amount": amount}
+
+
+def sentences(report: Report) -> list[str]:
+    """The report's opening paragraph, sentence by sentence, from the figures alone."""
+    c = report.counts
+    out = [
+        _(
+            "%(area)s received %(received)s requests from the public in the period: %(direct)s answered "
+            "directly, %(dispatched)s dispatched, %(closed_in_period)s closed in the period."
+        )
+        % {
+            "area": report.node.name,
+            "received": c["received"],
+            "direct": c["direct"],
+            "dispatched": c["dispatched"],
+            "closed_in_period": c["closed_in_period"],
+        }
+    ]
+    yoy, mom = _trend(report.change("received")), _trend(report.change("received", "previous"))
+    if yoy or mom:
+        parts = []
+        if yoy:
+            parts.append(_("%(trend)s on the same period last year") % {"trend": yoy})
+        if mom:
+            parts.append(_("%(trend)s on the period before") % {"trend": mom})
+        out.append(_("The number of requests is %(parts)s.") % {"parts": _(", ").join(parts)})
+    out.append(
+        _(
+            "Of the %(due)s requests due for closing, %(closed)s are closed (closing rate %(close_rate)s) and "
+            "%(on_time)s were closed on time (on-time closing rate %(on_time_rate)s); %(open)s are still "
+            "open, %(overdue)s of them overdue."
+        )
+        % {
+            "due": c["due"],
+            "closed": c["closed"],
+            "close_rate": _pct(report.rate("close_rate").value),
+            "on_time": c["closed_on_time"],
+            "on_time_rate": _pct(report.rate("on_time_close_rate").value),
+            "open": report.open_now,
+            "overdue": c["overdue_open"],
+        }
+    )
+    if c["revisited"]:
+        out.append(
+            _(
+                "%(revisited)s residents answered a revisit: satisfaction rate %(satisfaction)s, resolution "
+                "rate %(resolution)s; %(reopened)s requests were reopened."
+            )
+            % {
+                "revisited": c["revisited"],
+                "satisfaction": _pct(report.rate("satisfaction_rate").value),
+                "resolution": _pct(report.rate("resolution_rate").value),
+                "reopened": c["reopened"],
+            }
+        )
+    d = report.durations
+    if d.cases:
+        out.append(
+            _("Requests handled by a unit took %(average)s working hours on average (median %(median)s).")
+            % {
+                "average": f"{float(d.average_hours or 0):.1f}",
+                "median": f"{float(d.median_hours or 0):g}",
+            }
+        )
+    top = [r for r in report.categories if r.counts["received"]][:TOP]
+    if top:
+        named = _(", ").join(
+            _("%(name)s (%(n)s, %(share)s)")
+            % {
+                "name": r.name,
+                "n": r.counts["received"],
+                "share": _pct(Fraction(r.counts["received"], c["received"])),
+            }
+            for r in top
+        )
+        out.append(_("The most frequent classes of request: %(named)s.") % {"named": named})
+    return out
