@@ -51,7 +51,7 @@ class Report:
     year_before: Counts  # 同比 base
     durations: Durations
     series: dict[date, Counts]  # the 13 months up to the period's last month
-    categories: list[Row]  # the top-level classes, most received first
+    categories: list[Row]  # the top-level classes, most received first; then the unclassified (key "")
     children: list[Row]  # the areas directly below, in code order
     units: list[Row]  # lead units, most received first
     channels: list[Row]
@@ -90,12 +90,29 @@ def build_report(node: Jurisdiction, period: Period, today: date) -> Report:
         year_before=year_before,
         durations=figures.durations(node, period, today, counts),
         series=figures.monthly_series(node, trend),
-        categories=_rows(node, period, today, Dim.CATEGORY, _top_categories()),
+        categories=_with_rest(
+            _rows(node, period, today, Dim.CATEGORY, _top_categories()),
+            counts,
+            year_before,
+            _("not classified"),
+        ),
         children=_children(node, period, today),
         units=_rows(node, period, today, Dim.UNIT, None),
         channels=_rows(node, period, today, Dim.CHANNEL, {c.value: str(c.label) for c in Channel}),
         natures=_rows(node, period, today, Dim.NATURE, {c.value: str(c.label) for c in Nature}),
     )
+
+
+def _with_rest(rows: list[Row], counts: Counts, year_before: Counts, name: str) -> list[Row]:
+    """The rows and, last, what they leave out (cases not classified yet), so the table adds up to the total:
+    every classified case is under exactly one top-level class."""
+    rest = Row(
+        "",
+        name,
+        {c: counts[c] - sum(r.counts[c] for r in rows) for c in counts},
+        {c: year_before[c] - sum(r.year_before[c] for r in rows) for c in year_before},
+    )
+    return [*rows, rest] if any(rest.counts.values()) or any(rest.year_before.values()) else rows
 
 
 def _top_categories() -> dict[str, str]:
@@ -223,7 +240,7 @@ def sentences(report: Report) -> list[str]:
                 "median": f"{float(d.median_hours or 0):g}",
             }
         )
-    top = [r for r in report.categories if r.counts["received"]][:TOP]
+    top = [r for r in report.categories if r.counts["received"] and r.key][:TOP]
     if top:
         named = _(", ").join(
             _("%(name)s (%(n)s, %(share)s)")
