@@ -14,6 +14,7 @@ urlpatterns = [
     path("window/", include("civicgrid.services.urls")),
     path("field/", include("civicgrid.fieldwork.urls")),
     path("overview/", include("civicgrid.overview.urls")),
+    path("stats/", include("civicgrid.stats.urls")),
     # The resident portal (no login): /report/ and /track/<secret>/.
     path("", include("civicgrid.portal.urls")),
     path("api/v1/", api.urls),

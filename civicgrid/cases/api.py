@@ -78,7 +78,7 @@ from civicgrid.cases.models import (
 )
 from civicgrid.cases.performing import category_for, jurisdiction_for, perform, photo_uploads, unit_for
 from civicgrid.cases.queries import overdue_q
-from civicgrid.cases.workflow import Action, Status, allowed_from, in_group
+from civicgrid.cases.workflow import Action, Group, Status, allowed_from, in_group
 from civicgrid.lib import clock
 
 router = Router(tags=["cases"])
@@ -430,9 +430,31 @@ def filter_cases(user: User, filters: CaseFilters) -> QuerySet[Case]:
         qs = qs.filter(received_at__gte=_day_start(filters.received_from))
     if filters.received_to:
         qs = qs.filter(received_at__lt=_day_start(filters.received_to + timedelta(days=1)))
+    if filters.closed_from or filters.closed_to:
+        qs = qs.filter(status__in=in_group(Group.DONE))
+        if filters.closed_from:
+            qs = qs.filter(closed_at__gte=_day_start(filters.closed_from))
+        if filters.closed_to:
+            qs = qs.filter(closed_at__lt=_day_start(filters.closed_to + timedelta(days=1)))
+    if filters.nature is not None:
+        qs = qs.filter(nature=filters.nature.value)
+    if filters.counted:
+        qs = qs.filter(pk__in=counted_cases(filters.counted))
     if filters.q:
         qs = qs.filter(Q(number__icontains=filters.q) | Q(title__icontains=filters.q))
     return qs
+
+
+def counted_cases(counter: str) -> QuerySet[Any]:
+    """The ids of the cases the statistics count under a cohort counter (their fact row has it > 0): a
+    figure's drill-down lists exactly what the figure counted. The statistics read the cases, so this is
+    the one place the case list asks them back (imported here, not at the top, to keep that direction)."""
+    from civicgrid.stats.definitions import RECEIVED_COUNTERS
+    from civicgrid.stats.models import CaseFact
+
+    if counter not in RECEIVED_COUNTERS:
+        raise ValidationError({"counted": _("No such statistics counter: %(code)s.") % {"code": counter}})
+    return CaseFact.objects.filter(**{f"{counter}__gt": 0}).values("case_id")
 
 
 @router.get(

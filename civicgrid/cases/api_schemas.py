@@ -99,6 +99,15 @@ class CaseFilters(Schema):
     overdue: bool | None = Field(None, description="true: open cases past a deadline; false: all others.")
     received_from: date | None = Field(None, description="First day (Asia/Shanghai), inclusive.")
     received_to: date | None = Field(None, description="Last day (Asia/Shanghai), inclusive.")
+    closed_from: date | None = Field(None, description="Done cases closed from this day (Asia/Shanghai).")
+    closed_to: date | None = Field(None, description="Done cases closed up to this day, inclusive.")
+    nature: Nature | None = None
+    counted: str | None = Field(
+        None,
+        max_length=32,
+        description="A statistics counter (docs/statistics.md), e.g. closed_on_time: the cases the statistics "
+        "count under it — the drill-down of a figure.",
+    )
     q: str | None = Field(None, max_length=100, description="Part of the case number or the title.")
     limit: int = Field(50, ge=1, le=200)
     offset: int = Field(0, ge=0)

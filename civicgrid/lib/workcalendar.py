@@ -258,6 +258,11 @@ class WorkCalendar:
         unit = TimeUnit(unit)
         return self._elapsed_us(start, end, unit) / _UNIT_US[unit]
 
+    def elapsed_us(self, start: datetime, end: datetime, unit: TimeUnit | str) -> int:
+        """``elapsed`` in whole microseconds of the unit's timeline, exact (no float rounding): for sums and
+        roundings that must agree with an independent count."""
+        return self._elapsed_us(start, end, TimeUnit(unit))
+
     def push(
         self, deadline: datetime, paused_from: datetime, paused_to: datetime, unit: TimeUnit | str
     ) -> datetime:

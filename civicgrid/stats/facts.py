@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
+from fractions import Fraction
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -195,7 +196,8 @@ def fact_of(raw: Sequence[Any], calendar: WorkCalendar, tz: Any) -> Fact:
     minutes = None
     if closed_day is not None and not direct:
         assert closed_at is not None
-        minutes = round(calendar.elapsed(received_at, closed_at, "work_hour") * 60)
+        # Exact: a float of hours turns a half minute into x.4999… or x.5000…1 (found by the us311 check).
+        minutes = round(Fraction(calendar.elapsed_us(received_at, closed_at, "work_hour"), 60_000_000))
     return Fact(
         case_id=case_id,
         version=version,

@@ -8,6 +8,7 @@ the same ``Report``, so they cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -32,6 +33,7 @@ class Row:
     name: str
     counts: Counts
     year_before: Counts
+    code: str = ""  # how the case list names it (category, unit and cell codes); "" when it cannot
 
     def rate(self, code: str) -> Ratio:
         return rate(self.counts, code)
@@ -129,14 +131,35 @@ def _rows(
         keys &= set(names)
     else:
         names = _names(dim, keys)
+    codes = _codes(dim, keys)
     rows = [
-        Row(key, names.get(key, key), now.get(key, figures.zero()), before.get(key, figures.zero()))
+        Row(
+            key,
+            names.get(key, key),
+            now.get(key, figures.zero()),
+            before.get(key, figures.zero()),
+            codes.get(key, ""),
+        )
         for key in keys
     ]
     rows.sort(key=lambda r: (-r.counts["received"], -r.year_before["received"], r.name))
     return [
         r for r in rows if r.counts["received"] or r.counts["closed_in_period"] or r.year_before["received"]
     ]
+
+
+def _codes(dim: Dim, keys: set[str]) -> dict[str, str]:
+    ids = [int(k) for k in keys if k.isdigit()]
+    rows: Iterable[tuple[int, str]]
+    if dim == Dim.CATEGORY:
+        rows = Category.objects.filter(pk__in=ids).values_list("pk", "code")
+    elif dim == Dim.UNIT:
+        rows = Unit.objects.filter(pk__in=ids).values_list("pk", "code")
+    elif dim == Dim.GRID:
+        rows = GridCell.objects.filter(pk__in=ids).values_list("pk", "code")
+    else:
+        return {k: k for k in keys}  # channel and nature: the value is the code
+    return {str(pk): code for pk, code in rows}
 
 
 def _names(dim: Dim, keys: set[str]) -> dict[str, str]:
@@ -156,6 +179,7 @@ def _children(node: Jurisdiction, period: Period, today: date) -> list[Row]:
             child.name,
             figures.totals(child, period, today),
             figures.totals(child, period.year_before(), today),
+            child.code,
         )
         for child in children
     ]

@@ -24,6 +24,12 @@ KEPT = {
     "received_from",
     "received_to",
     "overdue",
+    "group",
+    "status",
+    "nature",
+    "closed_from",
+    "closed_to",
+    "counted",
 }
 
 

@@ -40,13 +40,14 @@ from civicgrid.cases.actions import CaseConflict
 from civicgrid.cases.actions.saved_filters import clean_query, do_delete_filter, do_save_filter
 from civicgrid.cases.api import filter_cases
 from civicgrid.cases.api_schemas import CaseFilters, DispatchIn
-from civicgrid.cases.models import Case, Category, Channel, SavedFilter, Timing
+from civicgrid.cases.models import Case, Category, Channel, Nature, SavedFilter, Timing
 from civicgrid.cases.performing import perform
 from civicgrid.cases.queries import overdue_q
 from civicgrid.cases.views.display import deadline_of
 from civicgrid.cases.workflow import Action, Cap, Group, Status, TransitionNotAllowed, in_group
 from civicgrid.core.widgets import QuickSelect
 from civicgrid.lib import clock
+from civicgrid.stats.definitions import COUNTERS, Axis
 
 PAGE = 50
 
@@ -106,6 +107,30 @@ class FilterForm(forms.Form):
     received_to = forms.DateField(
         label=gettext_lazy("Received to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    # The filters the overview's and the statistics' figures link with (a figure opens its cases).
+    group = forms.ChoiceField(
+        label=gettext_lazy("State group"),
+        required=False,
+        choices=[
+            ("", "—"),
+            (Group.OPEN.value, gettext_lazy("open")),
+            (Group.DONE.value, gettext_lazy("done")),
+            (Group.DROPPED.value, gettext_lazy("dropped")),
+        ],
+    )
+    status = forms.MultipleChoiceField(
+        label=gettext_lazy("Status"), required=False, choices=Status.choices, widget=forms.SelectMultiple
+    )
+    nature = forms.ChoiceField(
+        label=gettext_lazy("Nature"), required=False, choices=[("", "—"), *Nature.choices]
+    )
+    closed_from = forms.DateField(
+        label=gettext_lazy("Closed from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    closed_to = forms.DateField(
+        label=gettext_lazy("Closed to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    counted = forms.ChoiceField(label=gettext_lazy("Counted in the statistics as"), required=False)
 
     def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -119,13 +144,25 @@ class FilterForm(forms.Form):
         ]
         # Areas down to the streets: communities are many, and the grid cell filter is finer still.
         areas = visible_jurisdictions(user).filter(is_active=True, level__in=["city", "county", "street"])
-        typing.cast(forms.ChoiceField, self.fields["jurisdiction"]).choices = [("", "—")] + [
-            (j.code, j.name) for j in areas.order_by("path")[:500]
+        area_choices = [(j.code, j.name) for j in areas.order_by("path")[:500]]
+        # A link may ask for a community or a third-level category (a figure's drill-down): offered too.
+        asked = self.data.get("jurisdiction") if self.is_bound else None
+        if asked and asked not in dict(area_choices):
+            extra = visible_jurisdictions(user).filter(code=asked).first()
+            area_choices += [(extra.code, extra.name)] if extra else []
+        typing.cast(forms.ChoiceField, self.fields["jurisdiction"]).choices = [("", "—"), *area_choices]
+        field = typing.cast(forms.ChoiceField, self.fields["category"])
+        asked = self.data.get("category") if self.is_bound else None
+        if asked and asked not in dict(field.choices):  # type: ignore[arg-type]
+            extra_cat = Category.objects.filter(code=asked).first()
+            field.choices = [*field.choices, *([(extra_cat.code, extra_cat.name)] if extra_cat else [])]  # type: ignore[misc]
+        typing.cast(forms.ChoiceField, self.fields["counted"]).choices = [("", "—")] + [
+            (c.code, c.label) for c in COUNTERS if c.axis is Axis.RECEIVED
         ]
 
 
 def _filters(form: FilterForm) -> CaseFilters:
-    data = {k: v for k, v in form.cleaned_data.items() if v not in ("", None)}
+    data = {k: v for k, v in form.cleaned_data.items() if v not in ("", None, [])}
     return CaseFilters(**data, limit=PAGE)
 
 
@@ -173,15 +210,16 @@ def queues(request: HttpRequest) -> HttpResponse:
     rows = _rows(base.filter(queue.where(now)), offset) if status == 200 else []
     more = len(rows) > PAGE
     rows = rows[:PAGE]
-    params = {k: v for k, v in request.GET.items() if k not in ("offset",) and v}
+    # Pairs, not a dict: ``status`` may be repeated.
+    params = [(k, v) for k, values in request.GET.lists() if k != "offset" for v in values if v]
     context = {
         "queues": [(q, counts[q.code]) for q in QUEUES],
         "queue": queue,
         "form": form,
         "rows": [(case, deadline_of(case, now)) for case in rows],
         "offset": offset,
-        "next_url": "?" + urlencode({**params, "offset": offset + PAGE}) if more else None,
-        "prev_url": "?" + urlencode({**params, "offset": max(0, offset - PAGE)}) if offset else None,
+        "next_url": "?" + urlencode([*params, ("offset", offset + PAGE)]) if more else None,
+        "prev_url": "?" + urlencode([*params, ("offset", max(0, offset - PAGE))]) if offset else None,
         "filter_query": clean_query(urlencode(params)),
         "saved": SavedFilter.objects.filter(owner=user),
         "can_bulk_dispatch": queue.code == "dispatch" and _can_dispatch(user) and bool(rows),
@@ -193,7 +231,7 @@ def queues(request: HttpRequest) -> HttpResponse:
             if queue.code == "dispatch"
             else ""
         ),
-        "filters_open": any(k in params for k in form.fields),
+        "filters_open": any(k in form.fields for k, _ in params),
     }
     return render(request, "cases/queues.html", context, status=status)
 
