@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
-from fractions import Fraction
 from datetime import UTC, date, datetime
+from fractions import Fraction
 from typing import Any
 
 from django.db import connection
