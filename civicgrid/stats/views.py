@@ -113,7 +113,7 @@ def _page(request: HttpRequest) -> tuple[Page | None, dict[str, object], int]:
     today = timezone.localtime(clock.now()).date()
     roots = overview_roots(user)
     node = overview_node(user, request.GET.get("j"), roots)
-    form = PeriodForm(request.GET or None)
+    form = PeriodForm(request.GET or None, initial={"p": f"{today:%Y-%m}"})
     status = 200
     if form.is_bound and not form.is_valid():
         status = 422

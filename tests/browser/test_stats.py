@@ -1,0 +1,86 @@
+"""The statistics pages in Chromium: 天心区's leader opens 统计分析 from the navigation, reads this month's
+figures (checked against counts worked out here from the case rows), follows a figure to the case list and
+finds exactly those cases, opens the printable report, and both pages pass axe and fit a phone."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from civicgrid.cases import actions as a
+from civicgrid.cases.models import Case
+from civicgrid.stats.refresh import do_refresh
+from tests.browser import check_accessibility, login, screenshot
+from tests.browser.test_overview import TIANXIN, ensure_default_limits, handling
+from tests.cases.helpers import YH_POINT, build_catalog, new_case
+from tests.world import World
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def counted(bworld: World) -> None:
+    ensure_default_limits()
+    catalog = build_catalog()
+    now = timezone.now()
+    handling(bworld, catalog, now - timedelta(hours=1), (112.91, 28.11), "路灯不亮")
+    handling(bworld, catalog, now, (112.92, 28.12), "占道经营")
+    handling(bworld, catalog, now, YH_POINT, "雨花区：不计入天心区")
+    answered = new_case(bworld, actor=None, nature="consult", title="咨询：如何办理居住证")
+    a.do_answer_directly(answered, answer="请携带身份证到街道便民服务中心办理", actor=None)
+    a.do_void(new_case(bworld, actor=None, title="重复来电"), reason="重复来电", actor=None)
+    while do_refresh(actor=None, limit=1000):
+        pass
+
+
+def _tianxin_this_month() -> list[Case]:
+    today = timezone.localdate()
+    return [
+        c
+        for c in Case.objects.all()
+        if (c.origin_path.startswith(TIANXIN) or c.level_path.startswith(TIANXIN))
+        and timezone.localtime(c.received_at).date() >= today.replace(day=1)
+    ]
+
+
+def test_a_leader_reads_the_statistics(page: Page, counted: None) -> None:
+    rows = _tianxin_this_month()
+    received = len(rows)
+    due = sum(1 for c in rows if c.status not in {"void", "merged", "split", "withdrawn"})
+    assert (received, due) == (4, 3)
+    login(page, "tx_leader")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="统计分析").click()
+    page.wait_for_url("**/stats/")
+    expect(page.locator("h1")).to_contain_text("天心区统计分析")
+    expect(page.locator("#fig-received strong")).to_have_text(str(received))
+    expect(page.locator("#fig-due strong")).to_have_text(str(due))
+    expect(page.locator("#rate-direct_answer_rate .num-n")).to_have_text("1")
+    expect(page.locator("#rate-direct_answer_rate .num-d")).to_have_text(str(due))
+    expect(page.locator("#trend-chart svg rect")).to_have_count(13)
+    check_accessibility(page)
+    screenshot(page, "statistics.png")
+
+    # A figure opens the case list with exactly its cases.
+    page.locator("#fig-due a").click()
+    page.wait_for_url(re.compile(r"/cases/\?.*counted=due"))
+    expect(page.locator('[data-queue="all"] .badge')).to_have_text(str(due))
+
+    page.go_back()
+    page.locator("#report-link").click()
+    page.wait_for_url("**/stats/report/**")
+    expect(page.locator("#summary")).to_contain_text(f"共受理群众诉求 {received} 件")
+    check_accessibility(page)
+
+
+def test_the_statistics_fit_a_phone(phone_page: Page, counted: None) -> None:
+    login(phone_page, "tx_leader")
+    phone_page.goto("/stats/")
+    expect(phone_page.locator("#fig-received strong")).to_be_visible()
+    overflow = phone_page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 1, f"the page is {overflow}px wider than the phone"
