@@ -24,7 +24,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 # Bumped whenever a definition below changes meaning: the worker then rebuilds everything from the cases.
-DEFINITIONS_VERSION = 1
+DEFINITIONS_VERSION = 2
 
 
 class Axis(StrEnum):
@@ -71,9 +71,9 @@ COUNTERS: tuple[Counter, ...] = (
     C("closed_on_time", R, _("closed on time"), _("Closed without any stage deadline missed (按期结案数).")),
     C("overdue_closed", R, _("closed late"), _("Closed after missing a stage deadline (超期结案数).")),
     C("overdue_open", R, _("open and overdue"), _("Still open and has missed a stage deadline (超期未结).")),
-    C("reworked", R, _("reworked"), _("Sent back for rework at verification at least once (返工).")),
+    C("reworked", R, _("reworked"), _("Closed, after being sent back for rework at verification at least once (返工).")),
     C("reopened", R, _("reopened"), _("Reopened after the revisit at least once (重办).")),
-    C("revisited", R, _("revisited"), _("Revisited, and the resident gave an answer (回访).")),
+    C("revisited", R, _("revisited"), _("Revisited, and the resident answered whether it was solved or satisfied (回访).")),
     C("solved", R, _("solved"), _("The latest answered revisit: resolved.")),
     C("partly_solved", R, _("partly solved"), _("The latest answered revisit: partly resolved.")),
     C("satisfied", R, _("satisfied"), _("The latest answered revisit: satisfied.")),

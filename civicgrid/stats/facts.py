@@ -42,9 +42,12 @@ def _t(model: Any) -> str:
 
 def _select() -> str:
     late = ", ".join(f"'{v}'" for v in _LATE)
+    # The latest revisit in which the resident answered either question (solved? satisfied?): a resident who
+    # says "unresolved" without rating is still an answer, and can get the case reopened.
     revisit = (
         f"SELECT {{col}} FROM {_t(Revisit)} r WHERE r.case_id = c.id "
-        f"AND r.satisfaction <> '{Satisfaction.NOT_RATED.value}' ORDER BY r.at DESC, r.id DESC LIMIT 1"
+        f"AND (r.satisfaction <> '{Satisfaction.NOT_RATED.value}' OR r.resolution <> '') "
+        "ORDER BY r.at DESC, r.id DESC LIMIT 1"
     )
     return (
         "SELECT c.id, c.version, c.received_at, c.closed_at, c.replied_at, c.status, c.channel, c.nature, "
@@ -58,8 +61,9 @@ def _select() -> str:
         f"AND k.stage = '{Stage.ACCEPT.value}'), "
         f"EXISTS (SELECT 1 FROM {_t(CaseClock)} k WHERE k.case_id = c.id AND k.timing IN ({late}) "
         f"AND k.stage = '{Stage.HANDLE.value}'), "
-        f"EXISTS (SELECT 1 FROM {_t(CaseAssignment)} a WHERE a.case_id = c.id "
-        f"AND a.role = '{AssignmentRole.LEAD.value}' AND a.accepted_at IS NOT NULL), "
+        # Signed for by the *latest* lead unit: a case returned and re-dispatched waits for its new unit.
+        f"(SELECT a.accepted_at IS NOT NULL FROM {_t(CaseAssignment)} a WHERE a.case_id = c.id "
+        f"AND a.role = '{AssignmentRole.LEAD.value}' ORDER BY a.id DESC LIMIT 1), "
         f"EXISTS (SELECT 1 FROM {_t(CaseEvent)} e WHERE e.case_id = c.id "
         f"AND e.code = '{Action.ANSWER_DIRECTLY.value}'), "
         f"({revisit.format(col='r.resolution')}), ({revisit.format(col='r.satisfaction')}) "
@@ -162,7 +166,7 @@ def fact_of(raw: Sequence[Any], calendar: WorkCalendar, tz: Any) -> Fact:
         bool(direct),
     )
     accepted_on_time = accepted and not accept_late
-    revisited = resolution is not None or satisfaction is not None
+    revisited = resolution is not None or satisfaction is not None  # the subquery found an answer
     flags = {
         "received": True,
         "due": due,
@@ -178,7 +182,7 @@ def fact_of(raw: Sequence[Any], calendar: WorkCalendar, tz: Any) -> Fact:
         "closed_on_time": done and not missed,
         "overdue_closed": done and missed,
         "overdue_open": is_open and missed,
-        "reworked": rework_count > 0,
+        "reworked": done and rework_count > 0,  # of the closed: 返工率 = reworked / closed stays ≤ 100 %
         "reopened": reopen_count > 0,
         "revisited": revisited,
         "solved": resolution == Resolution.RESOLVED,

@@ -209,7 +209,9 @@ def breakdown(node: Jurisdiction, period: Period, today: date, dim: str) -> dict
         .annotate(**{f"s_{c}": Sum(c) for c in COUNTER_CODES})
         .order_by()
     )
-    return {r["key"]: {c: int(r[f"s_{c}"] or 0) for c in COUNTER_CODES} for r in rows}
+    out = {r["key"]: {c: int(r[f"s_{c}"] or 0) for c in COUNTER_CODES} for r in rows}
+    # A case that moved to another key (another lead unit) leaves its old row at zero: not a row to show.
+    return {key: counts for key, counts in out.items() if any(counts.values())}
 
 
 def monthly_series(node: Jurisdiction, period: Period) -> dict[date, Counts]:
