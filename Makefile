@@ -100,3 +100,10 @@ clean:
 .PHONY: bench-sweep
 bench-sweep: install
 	scripts/with-postgres.sh $(PY) bench/sweep.py
+
+# The statistics' dashboard and monthly report over 10,000,000 generated cases beside a plain full scan
+# (bench/stats.py). The first run generates the cases and builds the statistics (hours) in a PostgreSQL
+# cluster kept in var/bench-stats (tens of GB); a later run only measures. `--cases N` for a smaller city.
+.PHONY: bench-stats
+bench-stats: install
+	$(PY) bench/stats.py
