@@ -5,7 +5,7 @@ the request's language; the view turns it into the specification's ``errors`` li
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -137,6 +137,11 @@ def moment(value: str, name: str, *, end_of_day: bool = False) -> datetime:
     _require_sane_year(parsed.year, name)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
+    offset = parsed.utcoffset()
+    # Real zones lie within ±14 hours; PostgreSQL refuses a displacement past ±15:59 (a 500, found by the
+    # fuzz test with "+23:59"), which Python's ISO parser accepts.
+    if offset is not None and abs(offset) > timedelta(hours=14):
+        raise Open311Error(400, bad(name, _("The time zone offset must lie between −14:00 and +14:00.")))
     return parsed
 
 

@@ -729,6 +729,7 @@ DATE_PATHS = ["requests", "servicerequestupdates"]
         ({"end_date": "2026-11-24T25:00:00Z"}, "end_date"),
         ({"end_date": "10000-01-01"}, "end_date"),
         ({"start_date": "0001-01-01T00:00:00Z"}, "start_date"),
+        ({"start_date": "2026-11-24T10:00:00+23:59"}, "start_date"),  # PostgreSQL refused it: a 500
         ({"start_date": "2026-11-20", "end_date": "2026-11-10"}, "end_date"),  # end before start
         ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"}, "end_date"),  # > 90 days
         ({"page": "0"}, "page"),
