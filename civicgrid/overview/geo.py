@@ -9,6 +9,7 @@ capped at POINT_LIMIT (the newest first) and the answer says how many were left 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,9 +30,20 @@ METRES_PER_DEGREE = 111_320
 PALETTE = ("#ffffd4", "#fed98e", "#fe9929", "#d95f0e", "#993404")
 
 
-def _bbox(node: Jurisdiction, points: list[tuple[float, float]]) -> tuple[float, float, float, float] | None:
-    if None not in (node.min_lon, node.min_lat, node.max_lon, node.max_lat):
-        return node.min_lon, node.min_lat, node.max_lon, node.max_lat  # type: ignore[return-value]
+Box = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
+
+
+def node_box(node: Jurisdiction) -> Box | None:
+    """The node's bounding box (None when it has no boundary)."""
+    if None in (node.min_lon, node.min_lat, node.max_lon, node.max_lat):
+        return None
+    return node.min_lon, node.min_lat, node.max_lon, node.max_lat  # type: ignore[return-value]
+
+
+def _bbox(node: Jurisdiction, points: list[tuple[float, float]]) -> Box | None:
+    box = node_box(node)
+    if box is not None:
+        return box
     if not points:
         return None
     lons = [p[0] for p in points]
@@ -44,42 +56,70 @@ def class_breaks(top: int) -> list[int]:
     return sorted({max(1, math.ceil(top * k / len(PALETTE))) for k in range(1, len(PALETTE) + 1)})
 
 
+@dataclass(frozen=True)
+class Squares:
+    """Squares of equal ground size (≈ 1/BINS_ACROSS of the box's longer side: the longitude step grows
+    with 1/cos of the latitude), anchored at the box's south-west corner. Square (ix, iy) spans
+    ``min_lon + ix × size_lon`` … and ``min_lat + iy × size_lat`` …; the statistics map counts its points
+    per square in SQL with the same arithmetic."""
+
+    min_lon: float
+    min_lat: float
+    size_lon: float
+    size_lat: float
+
+    @classmethod
+    def over(cls, box: Box) -> Squares:
+        min_lon, min_lat, max_lon, max_lat = box
+        k = math.cos(math.radians((min_lat + max_lat) / 2))
+        size_lat = max((max_lon - min_lon) * k, max_lat - min_lat) / BINS_ACROSS or 0.001
+        return cls(min_lon, min_lat, size_lat / k, size_lat)
+
+    def key(self, lon: float, lat: float) -> tuple[int, int]:
+        return math.floor((lon - self.min_lon) / self.size_lon), math.floor(
+            (lat - self.min_lat) / self.size_lat
+        )
+
+    def layer(self, counts: dict[tuple[int, int], int]) -> dict[str, Any]:
+        """The squares that hold something, coloured in up to five classes, with their legend."""
+        counts = {key: n for key, n in counts.items() if n}
+        if not counts:
+            return {"features": [], "legend": [], "size_m": 0}
+        breaks = class_breaks(max(counts.values()))
+        colours = PALETTE[len(PALETTE) - len(breaks) :]  # few classes: the darker end of the palette
+        features = []
+        for (ix, iy), n in sorted(counts.items()):
+            x0, y0 = self.min_lon + ix * self.size_lon, self.min_lat + iy * self.size_lat
+            x1, y1 = x0 + self.size_lon, y0 + self.size_lat
+            level = next(i for i, top in enumerate(breaks) if n <= top)
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {
+                        "type": "Polygon",
+                        "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]],
+                    },
+                    "properties": {"count": n, "colour": colours[level]},
+                }
+            )
+        legend = [
+            {"from": (breaks[i - 1] + 1) if i else 1, "to": top, "colour": colours[i]}
+            for i, top in enumerate(breaks)
+        ]
+        return {"features": features, "legend": legend, "size_m": round(self.size_lat * METRES_PER_DEGREE)}
+
+
 def heat_squares(node: Jurisdiction, points: list[tuple[float, float]]) -> dict[str, Any]:
-    """Count the points per square; squares are equal on the ground (the longitude step grows with 1/cos
-    of the latitude) and anchored at the area's south-west corner."""
+    """Count the points per square (``Squares`` over the node's box, or the points' when it has none)."""
     box = _bbox(node, points)
     if box is None or not points:
         return {"features": [], "legend": [], "size_m": 0}
-    min_lon, min_lat, max_lon, max_lat = box
-    k = math.cos(math.radians((min_lat + max_lat) / 2))
-    size_lat = max((max_lon - min_lon) * k, max_lat - min_lat) / BINS_ACROSS or 0.001
-    size_lon = size_lat / k
+    squares = Squares.over(box)
     counts: dict[tuple[int, int], int] = {}
     for lon, lat in points:
-        key = (math.floor((lon - min_lon) / size_lon), math.floor((lat - min_lat) / size_lat))
+        key = squares.key(lon, lat)
         counts[key] = counts.get(key, 0) + 1
-    breaks = class_breaks(max(counts.values()))
-    colours = PALETTE[len(PALETTE) - len(breaks) :]  # few classes: the darker end of the palette
-    features = []
-    for (ix, iy), n in sorted(counts.items()):
-        x0, y0 = min_lon + ix * size_lon, min_lat + iy * size_lat
-        x1, y1 = x0 + size_lon, y0 + size_lat
-        level = next(i for i, top in enumerate(breaks) if n <= top)
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {
-                    "type": "Polygon",
-                    "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]],
-                },
-                "properties": {"count": n, "colour": colours[level]},
-            }
-        )
-    legend = [
-        {"from": (breaks[i - 1] + 1) if i else 1, "to": top, "colour": colours[i]}
-        for i, top in enumerate(breaks)
-    ]
-    return {"features": features, "legend": legend, "size_m": round(size_lat * METRES_PER_DEGREE)}
+    return squares.layer(counts)
 
 
 def _local(at: datetime | None) -> str | None:

@@ -1,6 +1,7 @@
-"""The statistics pages: the figures of an area for a period with 同比 / 环比 and drill-down, the printable
-report, and its .xlsx export. Read-only; everything is in the HTML (the chart is server-drawn SVG), so the
-pages work without JavaScript and offline.
+"""The statistics pages: the figures of an area for a period with 同比 / 环比 and drill-down, the map, the
+printable report, and its .xlsx export. Read-only; everything is in the HTML (the chart is server-drawn SVG,
+the map's figures are tables under it), so the pages work without JavaScript and offline; the map
+(static/stats/map.js) draws ``map.json`` on top.
 
 Scope: the area is looked up in ``visible_jurisdictions`` (404 outside). The figures of a visible area are
 the user's visible cases there: a jurisdiction grant sees every case that happened in or is owned by its
@@ -14,11 +15,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
 from civicgrid.accounts.models import User
@@ -27,7 +30,7 @@ from civicgrid.jurisdictions.models import Jurisdiction
 from civicgrid.jurisdictions.queries import visible_ancestors
 from civicgrid.lib import clock
 from civicgrid.overview.queries import overview_node, overview_roots
-from civicgrid.stats import charts, export
+from civicgrid.stats import charts, export, geo
 from civicgrid.stats.definitions import COUNTER, RATES
 from civicgrid.stats.figures import Period, month_end
 from civicgrid.stats.links import Links
@@ -213,11 +216,53 @@ def _tables(page: Page) -> list[dict[str, object]]:
     ]
 
 
+def _map_context(request: HttpRequest, page: Page) -> dict[str, object]:
+    """The map section: the figure chosen (``fig``) and, as the map's text alternative, the top grid cells
+    of every figure (the chosen one shown; the script switches between them)."""
+    figure = geo.figure_of(request.GET.get("fig"))
+    cells = geo.area_cells(acting_user(request), page.node, page.period, page.today)
+    return {
+        "map_figures": geo.FIGURES,
+        "map_figure": figure,
+        "map_tables": geo.top_tables(cells, page.links, figure),
+        "map_cells": len(cells),
+        "map_top": geo.TOP,
+        "tile_url": settings.MAP_TILE_URL,
+        "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+    }
+
+
 @require_workplace(Workplace.OVERVIEW)
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
-    _, context, status = _page(request)
+    page, context, status = _page(request)
+    if page is not None:
+        context.update(_map_context(request, page))
     return render(request, "stats/dashboard.html", context, status=status)
+
+
+@require_workplace(Workplace.OVERVIEW)
+@require_safe
+@gzip_page  # mostly coordinates: a city's cells shrink about fourfold (nothing secret to guess at here)
+def map_data(request: HttpRequest) -> JsonResponse:
+    """The map's data (stats.geo.map_data): the area's cells with their figures, classes and simplified
+    shapes, and the heat squares of the period's requests; the same area and period rules as the page."""
+    user = acting_user(request)
+    today = timezone.localtime(clock.now()).date()
+    code = request.GET.get("j")
+    node = overview_node(user, code, [] if code else overview_roots(user))
+    form = PeriodForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        errors = [
+            {"field": None if field == "__all__" else field, "reason": str(message)}
+            for field, messages in form.errors.items()
+            for message in messages
+        ]
+        return JsonResponse({"errors": errors, "code": "invalid"}, status=422)
+    period = form.period(today) if form.is_bound else parse_period("", today)
+    data = geo.map_data(user, node, period, today) if node is not None else geo.empty()
+    # Names are Chinese: sent as UTF-8, half the bytes of \u escapes; no spaces between the numbers.
+    return JsonResponse(data, json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
 
 
 @require_workplace(Workplace.OVERVIEW)

@@ -1,6 +1,8 @@
 """The statistics pages in Chromium: 天心区's leader opens 统计分析 from the navigation, reads this month's
 figures (checked against counts worked out here from the case rows), follows a figure to the case list and
-finds exactly those cases, opens the printable report, and both pages pass axe and fit a phone."""
+finds exactly those cases, opens the printable report, and both pages pass axe and fit a phone. The map:
+the grid cells coloured by a figure chosen with the keyboard, the heat squares, a cell's popup whose link
+opens exactly its cases."""
 
 from __future__ import annotations
 
@@ -13,11 +15,14 @@ from playwright.sync_api import Page, expect
 
 from civicgrid.cases import actions as a
 from civicgrid.cases.models import Case
+from civicgrid.grids.actions import do_import_grid_cells
+from civicgrid.grids.importer import check_grid_import
+from civicgrid.grids.lookup import reset_grid_index
 from civicgrid.stats.refresh import do_refresh
-from tests.browser import check_accessibility, login, screenshot
-from tests.browser.test_overview import TIANXIN, ensure_default_limits, handling
+from tests.browser import check_accessibility, login, screenshot, tab_to
+from tests.browser.test_overview import MAP_PARTS, TIANXIN, ensure_default_limits, handling
 from tests.cases.helpers import YH_POINT, build_catalog, new_case
-from tests.world import World
+from tests.world import World, square
 
 pytestmark = pytest.mark.browser
 
@@ -84,3 +89,72 @@ def test_the_statistics_fit_a_phone(phone_page: Page, counted: None) -> None:
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 1, f"the page is {overflow}px wider than the phone"
+
+
+BJT_CELL, XPL_CELL = "430103002001001", "430103002002001"  # 八角亭's cell; 西牌楼's, added empty below
+
+
+@pytest.fixture
+def with_an_empty_cell(bworld: World) -> None:
+    """西牌楼社区 gets a grid cell with no case in it: a count of 0, and "no data" for every rate."""
+    feature = {
+        "type": "Feature",
+        "geometry": square(112.95, 28.10, 0.05),
+        "properties": {"code": XPL_CELL, "household_count": 100},
+    }
+    plan = check_grid_import({"type": "FeatureCollection", "features": [feature]})
+    assert plan.ok, plan.errors
+    do_import_grid_cells(plan, actor=None)
+    reset_grid_index()
+
+
+def test_the_statistics_map(page: Page, with_an_empty_cell: None, counted: None) -> None:
+    in_cell = [c for c in _tianxin_this_month() if c.grid_cell and c.grid_cell.code == BJT_CELL]
+    assert len(in_cell) == 4  # every case of 天心区 this month lies in 八角亭's cell
+    login(page, "tx_leader")
+    page.goto("/stats/")
+    the_map = page.locator("#stats-map")
+    expect(the_map).to_have_attribute("data-loaded", "true")
+    assert the_map.get_attribute("data-error") is None
+    expect(page.locator("#stats-map path.grid-cell")).to_have_count(2)
+    expect(page.locator("#stats-map-legend li").first).to_contain_text("已受理")
+    expect(page.locator("#stats-map-status")).to_contain_text("2 个网格")
+    expect(page.locator("#map-table-received")).to_be_visible()
+    expect(page.locator("#map-table-received tbody tr")).to_have_count(
+        1
+    )  # the empty cell is not in the top list
+
+    # The figure, chosen with the keyboard: the map and the table under it follow.
+    tab_to(page, "#map-figure", limit=300)
+    page.select_option("#map-figure", "satisfaction_rate")
+    expect(the_map).to_have_attribute("data-figure", "satisfaction_rate")
+    expect(page.locator("#map-table-satisfaction_rate")).to_be_visible()
+    expect(page.locator("#map-table-received")).to_be_hidden()
+    expect(page.locator("#stats-map path.no-data")).to_have_count(2)  # nothing revisited anywhere
+    expect(page.locator("#stats-map-legend")).to_contain_text("无数据")
+    assert "fig=satisfaction_rate" in page.url
+    page.select_option("#map-figure", "close_rate")
+    expect(page.locator("#stats-map path.no-data")).to_have_count(1)  # 西牌楼: nothing due, no rate
+
+    # The heat layer, by keyboard (arrow keys move within the radio group), and back.
+    tab_to(page, 'input[name="map-layer"][value="cells"]')
+    page.keyboard.press("ArrowDown")
+    expect(the_map).to_have_attribute("data-layer", "heat")
+    assert page.locator("#stats-map path.heat-square").count() >= 1
+    expect(page.locator("#stats-map path.grid-cell")).to_have_count(0)
+    expect(page.locator("#stats-map-status")).to_contain_text("4 件带有位置")
+    page.keyboard.press("ArrowUp")
+    expect(the_map).to_have_attribute("data-layer", "cells")
+    page.select_option("#map-figure", "received")
+
+    check_accessibility(page, exclude=MAP_PARTS)
+    screenshot(page, "statistics-map.png")
+
+    # A cell's popup names it and links to exactly its cases.
+    page.locator(f'#stats-map path[data-code="{BJT_CELL}"]').click()
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text(BJT_CELL)
+    expect(popup).to_contain_text("已受理")
+    popup.get_by_role("link", name="4").click()
+    page.wait_for_url(re.compile(rf"/cases/\?.*grid={BJT_CELL}"))
+    expect(page.locator('[data-queue="all"] .badge')).to_have_text("4")

@@ -11,7 +11,7 @@ from django.test import Client
 from tests.overview.test_permissions import CODES, USERNAMES, opens_overview, sees
 from tests.stats.routes import COVERED
 
-PAGES = ["/stats/", "/stats/report/", "/stats/report.xlsx"]
+PAGES = ["/stats/", "/stats/report/", "/stats/report.xlsx", "/stats/map.json"]
 PERIOD = "2026-03"  # the scenario's month
 
 
