@@ -5,7 +5,9 @@ docs/architecture.md written independently of civicgrid.accounts.permissions, so
 
 from __future__ import annotations
 
+import csv
 import importlib
+import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 from django.test import Client
+from openpyxl import load_workbook
 
 from tests.world import PERSONAS, TREE, UNITS, World
 
@@ -22,6 +25,17 @@ from tests.world import PERSONAS, TREE, UNITS, World
 CAN_VIEW_STAFF = {"grid_leader", "leader", "dispatcher", "supervisor", "administrator"}
 CAN_UNMASK = {"dispatcher", "supervisor", "administrator"}
 CAN_ADMINISTER = {"administrator"}
+# The roles that open the case screens (docs/ui.md, "Who sees which screen").
+OPENS_CASES = {
+    "window_clerk",
+    "intake_operator",
+    "grid_leader",
+    "dispatcher",
+    "handler",
+    "mediator",
+    "supervisor",
+    "leader",
+}
 
 PARENT = {code: parent for code, _, _, parent, _ in TREE}
 UNIT_JURISDICTION = {code: where for code, _, _, where in UNITS}
@@ -385,6 +399,18 @@ for key in MATRIX_CASES:
         ),
     ]
 
+# The case list's export: behind the case screens (403 otherwise); what each file holds is tested below.
+for fmt in ("csv", "xlsx"):
+    CASES.append(
+        Case(
+            f"cases-export-{fmt}",
+            "GET",
+            url_of(f"/cases/export.{fmt}"),
+            role_rule(OPENS_CASES),
+            denied=(403,),
+        )
+    )
+
 USERNAMES = [p.username for p in PERSONAS]
 
 
@@ -524,6 +550,19 @@ def test_case_list_shows_exactly_the_visible_cases(
     listed = {c["number"] for c in response.json()["items"]}
     expected = {number for key, number in matrix_cases.items() if sees_case(WHO[username], key)}
     assert listed == expected
+
+
+@pytest.mark.parametrize("username", [u for u in USERNAMES if WHO[u].superuser or WHO[u].role in OPENS_CASES])
+def test_case_export_holds_exactly_the_visible_cases(
+    matrix_cases: dict[str, str], shared_client_for: Callable[[str], Client], username: str
+) -> None:
+    """Both files of the whole list ("all", no filter) hold exactly the cases the persona may see."""
+    client = shared_client_for(username)
+    expected = {number for key, number in matrix_cases.items() if sees_case(WHO[username], key)}
+    text = client.get("/cases/export.csv?queue=all").getvalue().decode("utf-8-sig")
+    assert {row[0] for row in list(csv.reader(io.StringIO(text)))[1:]} == expected
+    book = load_workbook(io.BytesIO(client.get("/cases/export.xlsx?queue=all").getvalue()))
+    assert {row[0] for row in list(book.worksheets[0].iter_rows(values_only=True))[1:]} == expected
 
 
 @pytest.mark.parametrize(

@@ -30,12 +30,14 @@ def mask_id_number(id_number: str) -> str:
 # part of a longer run of digits (a case number, an amount, a date).
 _MOBILE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
 _ID_IN_TEXT = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9Xx])")
+_DIGIT = re.compile(r"[0-9]")
 
 
 def mask_in_text(text: str) -> str:
     """Free text with the mobile and ID numbers residents wrote into it masked, for publishing it (Open311,
     open data): “请联系13812345678” → “请联系138****5678”."""
-    if not any(c.isdigit() for c in text):
+    # A scan in C, not a Python loop per character: the case export masks every text of 100,000 cases.
+    if not _DIGIT.search(text):
         return text
     text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0)), text)
     return _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)

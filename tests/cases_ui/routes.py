@@ -5,6 +5,8 @@ COVERED = {
     "cases/filters/",
     "cases/filters/<int:pk>/delete/",
     "cases/bulk-dispatch/",
+    "cases/export.csv",
+    "cases/export.xlsx",
     "cases/<str:number>/",
     "cases/<str:number>/act/<str:action>/",
     "cases/<str:number>/phone/",

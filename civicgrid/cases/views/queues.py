@@ -2,7 +2,9 @@
 
 A queue is a view of the workflow's statuses over the cases the user may see (``visible_cases``); the
 same case can sit in "handling" and "overdue". Filters are parsed into the API's CaseFilters and applied by
-the API's own ``filter_cases``, so the list and GET /api/v1/cases agree on every parameter.
+the API's own ``filter_cases``, so the list and GET /api/v1/cases agree on every parameter. ``listing`` builds
+what a request asks for; the page and the export (civicgrid.cases.views.export) both read it, so a file holds
+exactly the cases the page lists.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -166,6 +169,42 @@ def _filters(form: FilterForm) -> CaseFilters:
     return CaseFilters(**data, limit=PAGE)
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What a request to the list asks for: the queue, the filter form (bound when there is a query, with
+    its errors), and the user's visible cases narrowed by the filters — every queue of them, which the tabs
+    count. ``valid`` is false when a filter could not be read: the list then shows nothing."""
+
+    queue: Queue
+    form: FilterForm
+    filtered: QuerySet[Case]
+    now: datetime
+    valid: bool
+
+    @property
+    def cases(self) -> QuerySet[Case]:
+        """The cases of the current queue under the filters: the rows of the list (and of an export)."""
+        return self.filtered.filter(self.queue.where(self.now))
+
+
+def listing(user: User, query: QueryDict, now: datetime) -> Listing:
+    """The one reading of the list's query string (``queue`` and the filters), for the page and the export."""
+    queue = QUEUE_BY_CODE.get(query.get("queue", ""), QUEUE_BY_CODE["all"])
+    form = FilterForm(user, query or None)
+    filtered = visible_cases(user)
+    valid = True
+    if form.is_bound and form.is_valid():
+        try:
+            filtered = filter_cases(user, _filters(form))
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+            valid = False
+    elif form.is_bound:
+        valid = False
+    return Listing(queue=queue, form=form, filtered=filtered, now=now, valid=valid)
+
+
 def _unit_choices(user: User) -> list[tuple[str, str]]:
     units = visible_units(user).filter(is_active=True).order_by("jurisdiction__path", "name")
     return [(u.code, u.name) for u in units.only("code", "name")]
@@ -189,29 +228,20 @@ def _rows(qs: QuerySet[Case], offset: int) -> list[Case]:
 def queues(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     now = clock.now()
-    queue = QUEUE_BY_CODE.get(request.GET.get("queue", ""), QUEUE_BY_CODE["all"])
-    form = FilterForm(user, request.GET or None)
-    base = visible_cases(user)
-    status = 200
-    if form.is_bound and form.is_valid():
-        try:
-            base = filter_cases(user, _filters(form))
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-            status = 422
-    elif form.is_bound:
-        status = 422
-    counts = base.aggregate(**{q.code: Count("pk", filter=q.where(now)) for q in QUEUES})
+    listed = listing(user, request.GET, now)
+    queue, form = listed.queue, listed.form
+    status = 200 if listed.valid else 422
+    counts = listed.filtered.aggregate(**{q.code: Count("pk", filter=q.where(now)) for q in QUEUES})
     try:
         offset = max(0, int(request.GET.get("offset", "0")))
     except ValueError:
         offset = 0
-    rows = _rows(base.filter(queue.where(now)), offset) if status == 200 else []
+    rows = _rows(listed.cases, offset) if listed.valid else []
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     # Pairs, not a dict: ``status`` may be repeated.
     params = [(k, v) for k, values in request.GET.lists() if k != "offset" for v in values if v]
+    filter_query = clean_query(urlencode(params))
     context = {
         "queues": [(q, counts[q.code]) for q in QUEUES],
         "queue": queue,
@@ -220,7 +250,15 @@ def queues(request: HttpRequest) -> HttpResponse:
         "offset": offset,
         "next_url": "?" + urlencode([*params, ("offset", offset + PAGE)]) if more else None,
         "prev_url": "?" + urlencode([*params, ("offset", max(0, offset - PAGE))]) if offset else None,
-        "filter_query": clean_query(urlencode(params)),
+        "filter_query": filter_query,
+        # The export links carry the filters and the queue shown; a list over the cap offers none (the
+        # export would refuse it) but says why.
+        "export_query": urlencode(
+            [*((k, v) for k, v in parse_qsl(filter_query) if k != "queue"), ("queue", queue.code)]
+        ),
+        "can_export": listed.valid,
+        "export_limit": settings.CASE_EXPORT_MAX_ROWS,
+        "export_too_large": counts[queue.code] > settings.CASE_EXPORT_MAX_ROWS,
         "saved": SavedFilter.objects.filter(owner=user),
         "can_bulk_dispatch": queue.code == "dispatch" and _can_dispatch(user) and bool(rows),
         # Written by the Python select: a district has hundreds of units.
