@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "civicgrid.overview",
     "civicgrid.open311",
     "civicgrid.stats",
+    "civicgrid.assessment",
     "civicgrid.demo",
 ]
 
@@ -246,3 +247,6 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 32 * 1024 * 1024, min
 CASE_PUBLIC_INTAKE_LEVEL = env_choice(
     "CASE_PUBLIC_INTAKE_LEVEL", "county", choices=("city", "county", "township", "community")
 )
+# The most cases one CSV / .xlsx export of the case list may hold; a larger list is refused (narrow the
+# filters) rather than cut short without a word.
+CASE_EXPORT_MAX_ROWS = env_int("CASE_EXPORT_MAX_ROWS", 100_000, minimum=1)

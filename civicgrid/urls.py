@@ -15,6 +15,7 @@ urlpatterns = [
     path("field/", include("civicgrid.fieldwork.urls")),
     path("overview/", include("civicgrid.overview.urls")),
     path("stats/", include("civicgrid.stats.urls")),
+    path("assessment/", include("civicgrid.assessment.urls")),
     # The resident portal (no login): /report/ and /track/<secret>/.
     path("", include("civicgrid.portal.urls")),
     path("api/v1/", api.urls),

@@ -45,6 +45,7 @@ class Capability(StrEnum):
     VIEW_STAFF = "view_staff"  # the staff directory (phones masked)
     VIEW_PERSONAL_DATA = "view_personal_data"  # unmask a phone or ID number; every use is logged
     ADMINISTER = "administer"  # edit jurisdictions, units, staff, roles and grid cells in the admin
+    ASSESS = "assess"  # publish the assessment rankings (考核) of schemes in the subtree
 
 
 _ALL_STAFF = frozenset({Capability.VIEW_MAP})
@@ -56,10 +57,11 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.HANDLER: _ALL_STAFF,
     Role.MEDIATOR: _ALL_STAFF,
     Role.GRID_LEADER: _ALL_STAFF | {Capability.VIEW_STAFF},
-    Role.LEADER: _ALL_STAFF | {Capability.VIEW_STAFF},
+    Role.LEADER: _ALL_STAFF | {Capability.VIEW_STAFF, Capability.ASSESS},
     # Dispatchers and supervisors phone handlers to urge and supervise, so they may unmask staff phones.
     Role.DISPATCHER: _ALL_STAFF | {Capability.VIEW_STAFF, Capability.VIEW_PERSONAL_DATA},
-    Role.SUPERVISOR: _ALL_STAFF | {Capability.VIEW_STAFF, Capability.VIEW_PERSONAL_DATA},
+    # The supervision centre (督查) runs the assessments; leaders sign them off. Either may publish a ranking.
+    Role.SUPERVISOR: _ALL_STAFF | {Capability.VIEW_STAFF, Capability.VIEW_PERSONAL_DATA, Capability.ASSESS},
     Role.ADMINISTRATOR: _ALL_STAFF
     | {Capability.VIEW_STAFF, Capability.VIEW_PERSONAL_DATA, Capability.ADMINISTER},
 }
@@ -296,6 +298,11 @@ def can_view_personal_data_of(viewer: User | AnonymousUser, subject: User) -> bo
 
 def can_administer_path(user: User | AnonymousUser, path: str) -> bool:
     return scope_of(user).allows_path(Capability.ADMINISTER, path)
+
+
+def can_assess_path(user: User | AnonymousUser, path: str) -> bool:
+    """May publish the rankings of assessment schemes of this jurisdiction (leaders and supervisors)."""
+    return scope_of(user).allows_path(Capability.ASSESS, path)
 
 
 def grantable_roles_for(user: User | AnonymousUser) -> list[str]:

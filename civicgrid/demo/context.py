@@ -25,6 +25,7 @@ DEMO_STEPS: list[str] = [
     "civicgrid.fieldwork.demo",
     "civicgrid.open311.demo",
     "civicgrid.stats.demo",
+    "civicgrid.assessment.demo",
 ]
 
 DEMO_COUNTY = "430103"  # 长沙市天心区

@@ -123,6 +123,8 @@ class Rate:
     # Weighted parts of the numerator (a scheme's weight for "basically satisfied" / "partly solved"):
     # the share of these counters that counts, 1 by default.
     weighted: tuple[str, ...] = ()
+    # Returns, rework and reopening are failures: an assessment scores them the other way round.
+    lower_is_better: bool = False
 
 
 RATES: tuple[Rate, ...] = (
@@ -131,9 +133,9 @@ RATES: tuple[Rate, ...] = (
     Rate(
         "timely_accept_rate", _("timely acceptance rate"), ("accepted_on_time",), "dispatched"
     ),  # 及时签收率
-    Rate("return_rate", _("return rate"), ("returns",), "dispatched"),  # 回退率
-    Rate("rework_rate", _("rework rate"), ("reworked",), "closed"),  # 返工率
-    Rate("reopen_rate", _("reopening rate"), ("reopened",), "revisited"),  # 重办率
+    Rate("return_rate", _("return rate"), ("returns",), "dispatched", lower_is_better=True),  # 回退率
+    Rate("rework_rate", _("rework rate"), ("reworked",), "closed", lower_is_better=True),  # 返工率
+    Rate("reopen_rate", _("reopening rate"), ("reopened",), "revisited", lower_is_better=True),  # 重办率
     Rate("response_rate", _("response rate"), ("responded",), "due"),  # 响应率
     Rate(
         "resolution_rate", _("resolution rate"), ("solved", "partly_solved"), "revisited", ("partly_solved",)
