@@ -9,42 +9,28 @@ from importlib import import_module
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from civicgrid.accounts.models import User
 from civicgrid.assessment.models import AssessmentResult, AssessmentScheme, SchemeEvent
 from civicgrid.assessment.ranking import build_ranking, last_closed_period, published_ranking
-from civicgrid.cases import limits
 from civicgrid.cases.api import filter_cases
 from civicgrid.cases.api_schemas import CaseFilters
-from civicgrid.cases.demo import load
 from civicgrid.demo.context import DemoContext
-from civicgrid.grids.lookup import reset_grid_index
 from civicgrid.lib import clock
-from civicgrid.stats.refresh import do_refresh
-from tests.conftest import restore_seed_data
+from tests.demo_slice import demo_slice
 
 SLICE = 150
 
 
+def _assessments(ctx: DemoContext) -> None:
+    import_module("civicgrid.assessment.demo").load(ctx)
+
+
 @pytest.fixture(scope="module")
 def demo(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[DemoContext]:
-    ctx = DemoContext(data_dir=settings.SHARED_DATA_DIR, say=lambda _: None, password_hash="!demo")
-    with django_db_blocker.unblock(), transaction.atomic():  # type: ignore[attr-defined]
-        restore_seed_data()
-        reset_grid_index()
-        for step in ("civicgrid.jurisdictions.demo", "civicgrid.accounts.demo", "civicgrid.grids.demo"):
-            import_module(step).load(ctx)
-        load(ctx, limit=SLICE)
-        while do_refresh(actor=None, limit=1000):
-            pass
-        import_module("civicgrid.assessment.demo").load(ctx)
+    with demo_slice(django_db_blocker, SLICE, then=_assessments) as ctx:
         yield ctx
-        transaction.set_rollback(True)
-    reset_grid_index()
-    limits.invalidate()
 
 
 def test_the_demo_has_three_schemes_and_a_published_ranking(demo: DemoContext, db: None) -> None:

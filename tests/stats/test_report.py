@@ -9,49 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from importlib import import_module
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import transaction
 from django.utils import timezone, translation
 
 from civicgrid.accounts.models import User
-from civicgrid.cases import limits
 from civicgrid.cases.api import filter_cases
 from civicgrid.cases.api_schemas import CaseFilters
-from civicgrid.cases.demo import load
 from civicgrid.cases.workflow import Group, in_group
-from civicgrid.demo.context import DemoContext
-from civicgrid.grids.lookup import reset_grid_index
 from civicgrid.jurisdictions.models import Jurisdiction
 from civicgrid.lib import clock
 from civicgrid.stats import figures
 from civicgrid.stats.definitions import COUNTER_CODES
 from civicgrid.stats.figures import Period
-from civicgrid.stats.refresh import do_refresh
 from civicgrid.stats.report import Report, build_report, sentences
-from tests.conftest import restore_seed_data
+from tests.demo_slice import demo_slice
 
 SLICE = 150
 
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
-    ctx = DemoContext(data_dir=settings.SHARED_DATA_DIR, say=lambda _: None, password_hash="!demo")
-    with django_db_blocker.unblock(), transaction.atomic():  # type: ignore[attr-defined]
-        restore_seed_data()
-        reset_grid_index()
-        for step in ("civicgrid.jurisdictions.demo", "civicgrid.accounts.demo", "civicgrid.grids.demo"):
-            import_module(step).load(ctx)
-        load(ctx, limit=SLICE)
-        while do_refresh(actor=None, limit=1000):
-            pass
+    with demo_slice(django_db_blocker, SLICE):
         yield
-        transaction.set_rollback(True)
-    reset_grid_index()
-    limits.invalidate()
 
 
 def _today() -> date:
