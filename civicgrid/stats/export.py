@@ -22,7 +22,7 @@ def report_workbook(report: Report, sentences: list[str]) -> bytes:
     bold = Font(bold=True)
     sheet = book.active
     sheet.title = _("Summary")[:31]
-    sheet.append([f"{report.node.name} {report.period.first.isoformat()} – {report.period.last.isoformat()}"])
+    sheet.append([f"{report.area} {report.period.first.isoformat()} – {report.period.last.isoformat()}"])
     sheet["A1"].font = Font(bold=True, size=14)
     for s in sentences:
         sheet.append([s])

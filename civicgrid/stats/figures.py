@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from civicgrid.cases.models import Category
 from civicgrid.jurisdictions.models import Jurisdiction
@@ -219,9 +219,25 @@ def breakdown(node: Jurisdiction, period: Period, today: date, dim: str) -> dict
     return {key: counts for key, counts in out.items() if any(counts.values())}
 
 
-def monthly_series(node: Jurisdiction, period: Period) -> dict[date, Counts]:
-    """Totals per calendar month of the period (from the daily rows: partial first or last months too)."""
+def monthly_series(
+    node: Jurisdiction, period: Period, dim: str | None = None, key: str | None = None
+) -> dict[date, Counts]:
+    """Totals per calendar month of the period (from the daily rows: partial first or last months too);
+    narrowed to one breakdown key, whole months from the monthly rows and partial ones by a scan."""
     out: dict[date, Counts] = {m: zero() for m in period.month_starts()}
+    if dim is not None:
+        whole = [m for m in out if period.first <= m and month_end(m) <= period.last]
+        monthly = MonthlyFigures.objects.filter(
+            node_id=node.pk, dim=dim, key=key, month__in=whole
+        ).values_list("month", *COUNTER_CODES)
+        for month, *values in monthly:
+            out[month] = dict(zip(COUNTER_CODES, values, strict=True))
+        for m in out:
+            if m not in whole:
+                out[m] = scan_totals(
+                    node, Period(max(m, period.first), min(month_end(m), period.last)), dim, key
+                )
+        return out
     rows = DailyFigures.objects.filter(
         node_id=node.pk, day__gte=period.first, day__lte=period.last
     ).values_list("day", *COUNTER_CODES)
@@ -251,18 +267,27 @@ class Durations:
     median_hours: Fraction | None  # the median of whole working hours (rounded down per case)
 
 
-def durations(node: Jurisdiction, period: Period, today: date, counts: Counts | None = None) -> Durations:
-    counts = counts if counts is not None else totals(node, period, today)
+def durations(
+    node: Jurisdiction,
+    period: Period,
+    today: date,
+    counts: Counts | None = None,
+    dim: str | None = None,
+    key: str | None = None,
+) -> Durations:
+    counts = counts if counts is not None else totals(node, period, today, dim, key)
     timed = counts["timed"]
     average = Fraction(counts["handling_minutes"], timed * 60) if timed else None
-    if period.whole_months_until(today):
+    if dim is None and period.whole_months_until(today):
         histogram: dict[int, int] = defaultdict(int)
         for hours, n in MonthlyDuration.objects.filter(
             node_id=node.pk, month__gte=period.first, month__lte=period.last
         ).values_list("hours", "cases"):
             histogram[hours] += n
     else:
-        histogram = scan_histogram(node, period)
+        # The histogram is kept per area, not per breakdown key: a narrowed median counts the facts (in SQL,
+        # a row per whole hour).
+        histogram = scan_histogram(node, period, dim, key)
     return Durations(timed, average, median_of(histogram))
 
 
@@ -361,16 +386,20 @@ def scan_breakdown(node: Jurisdiction, period: Period, dim: str) -> dict[str, Co
     return dict(out)
 
 
-def scan_histogram(node: Jurisdiction, period: Period) -> dict[int, int]:
-    histogram: dict[int, int] = defaultdict(int)
-    minutes = (
-        area_facts(node)
+def scan_histogram(
+    node: Jurisdiction, period: Period, dim: str | None = None, key: str | None = None
+) -> dict[int, int]:
+    """Cases closed in the period after handling, per whole working hour (counted in the database: one row
+    per hour, not one per case; the minutes are never negative, so SQL's division rounds down like ``//``)."""
+    rows = (
+        _narrow(area_facts(node), dim, key)
         .filter(closed_day__gte=period.first, closed_day__lte=period.last, handling_minutes__isnull=False)
-        .values_list("handling_minutes", flat=True)
+        .annotate(hours=F("handling_minutes") / 60)
+        .values("hours")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    for m in minutes:
-        histogram[(m or 0) // 60] += 1
-    return histogram
+    return {int(r["hours"]): int(r["n"]) for r in rows}
 
 
 def totals_by_node(node_ids: list[int], period: Period) -> dict[int, Counts]:

@@ -18,12 +18,24 @@ from civicgrid.stats.figures import Period
 
 Param = tuple[str, str]
 
+# How the case list names each breakdown's filter (it takes codes of categories, units and grid cells).
+PARAM = {
+    Dim.CATEGORY: "category",
+    Dim.UNIT: "unit",
+    Dim.GRID: "grid",
+    Dim.CHANNEL: "channel",
+    Dim.NATURE: "nature",
+}
+
 
 class Links:
-    def __init__(self, node: Jurisdiction, period: Period) -> None:
+    """``narrow``: the (dimension, code) a page is narrowed to; every link then carries it too."""
+
+    def __init__(self, node: Jurisdiction, period: Period, narrow: tuple[str, str] | None = None) -> None:
         self.node = node
         self.period = period
         self.base = reverse("cases:queues")
+        self.narrow: list[Param] = [(PARAM[Dim(narrow[0])], narrow[1])] if narrow else []
 
     def counter(self, code: str, *extra: Param) -> str | None:
         counter = COUNTER[code]
@@ -46,16 +58,9 @@ class Links:
                 ("closed_from", self.period.first.isoformat()),
                 ("closed_to", self.period.last.isoformat()),
             ]
-        return f"{self.base}?{urlencode([*params, *extra])}"
+        return f"{self.base}?{urlencode([*params, *self.narrow, *extra])}"
 
     def within(self, code: str, dim: str, key: str) -> str | None:
         """The link of a counter narrowed to one breakdown key, given as the case list takes it (codes of
         categories, units and grid cells; channel and nature values)."""
-        name = {
-            Dim.CATEGORY: "category",
-            Dim.UNIT: "unit",
-            Dim.GRID: "grid",
-            Dim.CHANNEL: "channel",
-            Dim.NATURE: "nature",
-        }[Dim(dim)]
-        return self.counter(code, (name, key))
+        return self.counter(code, (PARAM[Dim(dim)], key))

@@ -14,6 +14,7 @@ from datetime import date
 from fractions import Fraction
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from civicgrid.cases.models import Category, Channel, Nature
 from civicgrid.grids.models import GridCell
@@ -44,6 +45,44 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Slice:
+    """A report narrowed to one key of a breakdown: one category (and the categories under it), one lead
+    unit, one grid cell, one channel or one nature. ``key`` is the rollups' key, ``code`` the case list's."""
+
+    dim: Dim
+    key: str
+    code: str
+    name: str
+
+    @property
+    def label(self) -> str:
+        return str(SLICE_LABELS[self.dim])
+
+
+SLICE_LABELS = {
+    Dim.CATEGORY: pgettext_lazy("statistics slice", "Category"),
+    Dim.UNIT: pgettext_lazy("statistics slice", "Lead unit"),
+    Dim.GRID: pgettext_lazy("statistics slice", "Grid cell"),
+    Dim.CHANNEL: pgettext_lazy("statistics slice", "Channel"),
+    Dim.NATURE: pgettext_lazy("statistics slice", "Nature"),
+}
+
+
+def resolve_slice(dim: str, code: str) -> Slice | None:
+    """The slice a page's ``dim`` and ``key`` (the case list's code) name; None when there is no such key."""
+    if dim not in Dim.__members__.values() or not code:
+        return None
+    d = Dim(dim)
+    if d == Dim.CHANNEL:
+        return Slice(d, code, code, str(Channel(code).label)) if code in Channel.values else None
+    if d == Dim.NATURE:
+        return Slice(d, code, code, str(Nature(code).label)) if code in Nature.values else None
+    model = {Dim.CATEGORY: Category, Dim.UNIT: Unit, Dim.GRID: GridCell}[d]
+    row = model.objects.filter(code=code).values_list("pk", "name").first()  # type: ignore[attr-defined]
+    return Slice(d, str(row[0]), code, row[1]) if row else None
+
+
+@dataclass(frozen=True)
 class Report:
     node: Jurisdiction
     period: Period
@@ -58,6 +97,18 @@ class Report:
     units: list[Row]  # lead units, most received first
     channels: list[Row]
     natures: list[Row]
+    narrowed: Slice | None = None  # narrowed to one key: the breakdowns of the other keys are not kept
+
+    @property
+    def area(self) -> str:
+        """The area as the report names it: "天心区" or, narrowed, "天心区（问题分类：城乡建设）"."""
+        if self.narrowed is None:
+            return self.node.name
+        return _("%(area)s (%(dim)s: %(name)s)") % {
+            "area": self.node.name,
+            "dim": self.narrowed.label,
+            "name": self.narrowed.name,
+        }
 
     def rate(self, code: str, base: str = "") -> Ratio:
         counts = {"": self.counts, "previous": self.previous, "year_before": self.year_before}[base]
@@ -77,12 +128,16 @@ class Report:
         return self.counts["due"] - self.counts["closed"]
 
 
-def build_report(node: Jurisdiction, period: Period, today: date) -> Report:
-    counts = figures.totals(node, period, today)
-    previous = figures.totals(node, period.previous(), today)
-    year_before = figures.totals(node, period.year_before(), today)
+def build_report(node: Jurisdiction, period: Period, today: date, narrowed: Slice | None = None) -> Report:
+    """The report of the node's area, or of one slice of it: figures, 同比 / 环比, the trend and the areas
+    below narrowed the same way (the other breakdowns need a second key the rollups do not keep)."""
+    dim, key = (narrowed.dim, narrowed.key) if narrowed else (None, None)
+    counts = figures.totals(node, period, today, dim, key)
+    previous = figures.totals(node, period.previous(), today, dim, key)
+    year_before = figures.totals(node, period.year_before(), today, dim, key)
     last_month = period.last.replace(day=1)
     trend = Period(add_months(last_month, -12), period.last)
+    whole = narrowed is None
     return Report(
         node=node,
         period=period,
@@ -90,18 +145,33 @@ def build_report(node: Jurisdiction, period: Period, today: date) -> Report:
         counts=counts,
         previous=previous,
         year_before=year_before,
-        durations=figures.durations(node, period, today, counts),
-        series=figures.monthly_series(node, trend),
+        durations=figures.durations(node, period, today, counts, dim, key),
+        series=figures.monthly_series(node, trend, dim, key),
         categories=_with_rest(
             _rows(node, period, today, Dim.CATEGORY, _top_categories()),
             counts,
             year_before,
             _("not classified"),
-        ),
-        children=_children(node, period, today),
-        units=_rows(node, period, today, Dim.UNIT, None),
-        channels=_rows(node, period, today, Dim.CHANNEL, {c.value: str(c.label) for c in Channel}),
-        natures=_rows(node, period, today, Dim.NATURE, {c.value: str(c.label) for c in Nature}),
+        )
+        if whole
+        # A class has its sub-classes in the same breakdown (every category counts under its ancestors).
+        else _with_rest(
+            _rows(node, period, today, Dim.CATEGORY, _sub_categories(narrowed.key)),
+            counts,
+            year_before,
+            _("not classified further"),
+        )
+        if narrowed is not None and narrowed.dim == Dim.CATEGORY
+        else [],
+        children=_children(node, period, today, narrowed),
+        units=_rows(node, period, today, Dim.UNIT, None) if whole else [],
+        channels=_rows(node, period, today, Dim.CHANNEL, {c.value: str(c.label) for c in Channel})
+        if whole
+        else [],
+        natures=_rows(node, period, today, Dim.NATURE, {c.value: str(c.label) for c in Nature})
+        if whole
+        else [],
+        narrowed=narrowed,
     )
 
 
@@ -115,6 +185,12 @@ def _with_rest(rows: list[Row], counts: Counts, year_before: Counts, name: str) 
         {c: year_before[c] - sum(r.year_before[c] for r in rows) for c in year_before},
     )
     return [*rows, rest] if any(rest.counts.values()) or any(rest.year_before.values()) else rows
+
+
+def _sub_categories(parent: str) -> dict[str, str]:
+    return {
+        str(pk): name for pk, name in Category.objects.filter(parent_id=int(parent)).values_list("pk", "name")
+    }
 
 
 def _top_categories() -> dict[str, str]:
@@ -171,14 +247,15 @@ def _names(dim: Dim, keys: set[str]) -> dict[str, str]:
     return {}
 
 
-def _children(node: Jurisdiction, period: Period, today: date) -> list[Row]:
+def _children(node: Jurisdiction, period: Period, today: date, narrowed: Slice | None) -> list[Row]:
+    dim, key = (narrowed.dim, narrowed.key) if narrowed else (None, None)
     children = list(node.children.filter(is_active=True).order_by("code"))
     return [
         Row(
             child.code,
             child.name,
-            figures.totals(child, period, today),
-            figures.totals(child, period.year_before(), today),
+            figures.totals(child, period, today, dim, key),
+            figures.totals(child, period.year_before(), today, dim, key),
             child.code,
         )
         for child in children
@@ -211,7 +288,7 @@ def sentences(report: Report) -> list[str]:
             "directly, %(dispatched)s dispatched, %(closed_in_period)s closed in the period."
         )
         % {
-            "area": report.node.name,
+            "area": report.area,
             "received": c["received"],
             "direct": c["direct"],
             "dispatched": c["dispatched"],

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -35,7 +36,7 @@ from civicgrid.stats.definitions import COUNTER, RATES
 from civicgrid.stats.figures import Period, month_end
 from civicgrid.stats.links import Links
 from civicgrid.stats.models import StatsState
-from civicgrid.stats.report import Report, build_report, sentences
+from civicgrid.stats.report import Report, Slice, build_report, resolve_slice, sentences
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
@@ -101,6 +102,10 @@ def _period_query(period: Period) -> str:
     return f"p={code}" if code else f"start={period.first.isoformat()}&end={period.last.isoformat()}"
 
 
+def _narrow_query(narrowed: Slice | None) -> str:
+    return urlencode({"dim": narrowed.dim.value, "key": narrowed.code}) if narrowed else ""
+
+
 @dataclass(frozen=True)
 class Page:
     node: Jurisdiction
@@ -109,6 +114,11 @@ class Page:
     report: Report
     links: Links
     linkable_units: set[str]
+
+    @property
+    def narrow(self) -> tuple[str, str] | None:
+        n = self.report.narrowed
+        return (n.dim.value, n.code) if n else None
 
 
 def _page(request: HttpRequest) -> tuple[Page | None, dict[str, object], int]:
@@ -123,19 +133,38 @@ def _page(request: HttpRequest) -> tuple[Page | None, dict[str, object], int]:
         period = parse_period("", today)
     else:
         period = form.period(today) if form.is_bound else parse_period("", today)
-    context: dict[str, object] = {"roots": roots, "form": form, "period": period, "today": today}
+    # Narrowed to one key of a breakdown (?dim=category&key=01: a class, a lead unit, a grid cell, a channel
+    # or a nature), by the codes the case list takes; a key that names nothing is a 422, the area shown whole.
+    dim, code = request.GET.get("dim", ""), request.GET.get("key", "")
+    narrowed = resolve_slice(dim, code) if dim or code else None
+    narrow_error = ""
+    if (dim or code) and narrowed is None:
+        status = 422
+        narrow_error = _("There is nothing called “%(key)s” to narrow the figures to.") % {"key": code or dim}
+    context: dict[str, object] = {
+        "roots": roots,
+        "form": form,
+        "period": period,
+        "today": today,
+        "narrow_error": narrow_error,
+    }
     if node is None:
         return None, context, status
-    report = build_report(node, period, today)
-    page = Page(node, period, today, report, Links(node, period), _linkable_units(user, report))
+    report = build_report(node, period, today, narrowed)
+    narrow = (narrowed.dim.value, narrowed.code) if narrowed else None
+    page = Page(node, period, today, report, Links(node, period, narrow), _linkable_units(user, report))
     state = StatsState.objects.filter(pk=1).first()
+    plain_query = _period_query(period)
     context.update(
         node=node,
         breadcrumbs=visible_ancestors(user, node),
         report=report,
         page=page,
+        narrowed=narrowed,
         period_code=period_code(period),
-        period_query=_period_query(period),
+        # Links to other areas and to the report keep the narrowing; plain_query drops it.
+        period_query="&".join(q for q in (plain_query, _narrow_query(narrowed)) if q),
+        plain_query=plain_query,
         as_of=state.refreshed_at if state else None,
         headline=[_figure(page, code) for code in HEADLINE],
         rates=[_rate(page, r.code) for r in RATES],
@@ -189,10 +218,15 @@ def _tables(page: Page) -> list[dict[str, object]]:
             can_link = bool(row.code) and (dim != "unit" or row.code in page.linkable_units)
             link = None
             if can_link and dim is None:
-                link = Links(Jurisdiction.objects.get(code=row.code), page.period)
+                link = Links(Jurisdiction.objects.get(code=row.code), page.period, page.narrow)
             out.append(
                 {
                     "row": row,
+                    # The whole page narrowed to this row's key (not for areas: they have pages of their own).
+                    "narrow_url": f"?j={page.node.code}&{_period_query(page.period)}&"
+                    + urlencode({"dim": dim, "key": row.code})
+                    if dim and row.code
+                    else None,
                     "received_url": (
                         link.counter("received")
                         if link
@@ -207,8 +241,21 @@ def _tables(page: Page) -> list[dict[str, object]]:
             )
         return out
 
+    children: dict[str, object] = {
+        "id": "children",
+        "title": _("Areas below"),
+        "rows": rows(r.children, None),
+    }
+    if r.narrowed is not None:
+        # The other breakdowns would need a second key (the rollups keep one); a class has its sub-classes.
+        subclasses: dict[str, object] = {
+            "id": "categories",
+            "title": _("Classes of request"),
+            "rows": rows(r.categories, "category"),
+        }
+        return [children, subclasses] if r.categories else [children]
     return [
-        {"id": "children", "title": _("Areas below"), "rows": rows(r.children, None)},
+        children,
         {"id": "categories", "title": _("Classes of request"), "rows": rows(r.categories, "category")},
         {"id": "units", "title": _("Lead units (top 15)"), "rows": rows(r.units, "unit", 15)},
         {"id": "channels", "title": _("Channels"), "rows": rows(r.channels, "channel")},
@@ -236,7 +283,7 @@ def _map_context(request: HttpRequest, page: Page) -> dict[str, object]:
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     page, context, status = _page(request)
-    if page is not None:
+    if page is not None and page.report.narrowed is None:  # the map is of the whole area
         context.update(_map_context(request, page))
     return render(request, "stats/dashboard.html", context, status=status)
 
@@ -281,7 +328,9 @@ def report_xlsx(request: HttpRequest) -> HttpResponse:
     if page is None or status != 200:
         return render(request, "stats/report.html", context, status=status if status != 200 else 404)
     body = export.report_workbook(page.report, sentences(page.report))
-    name = f"report-{page.node.code}-{period_code(page.period) or page.period.first.isoformat()}.xlsx"
+    narrowed = page.report.narrowed
+    part = f"-{narrowed.dim.value}-{narrowed.code}" if narrowed else ""
+    name = f"report-{page.node.code}{part}-{period_code(page.period) or page.period.first.isoformat()}.xlsx"
     response = HttpResponse(
         body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
