@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from time import perf_counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 
@@ -192,8 +192,14 @@ def _rollups_from_facts(keys: Keys) -> tuple[int, int, int]:
                 [(pk, a) for pk, ancestors in keys.categories.items() for a in ancestors],
             )
             c.execute(_daily_sql())
-            c.execute(_monthly_sql())
-            c.execute(_duration_sql())
+            # The monthly rollups month by month: a fact becomes a row per area node and breakdown key (about
+            # 35 at city scale), so one statement over 10,000,000 facts would aggregate some 350,000,000 rows
+            # (a hash table that spills tens of GB to disk); a month's statement reads its facts through the
+            # day indexes and aggregates a thirty-sixth of that.
+            for first, after in _months(c, fact):
+                bounds = {"first": first, "after": after}
+                c.execute(_monthly_sql(), bounds)
+                c.execute(_duration_sql(), bounds)
             c.execute(f'SELECT COUNT(*) FROM "{DailyFigures._meta.db_table}"')
             daily = c.fetchone()[0]
             c.execute(f'SELECT COUNT(*) FROM "{MonthlyFigures._meta.db_table}"')
@@ -204,6 +210,26 @@ def _rollups_from_facts(keys: Keys) -> tuple[int, int, int]:
             c.execute("DROP TABLE stats_tmp_nodes")
             c.execute("DROP TABLE stats_tmp_cats")
     return daily, monthly, duration
+
+
+def _months(cursor: Any, fact: str) -> list[tuple[date, date]]:
+    """(first day, first day of the next month) of every month some fact was received or closed in."""
+    cursor.execute(f'SELECT MIN("received_day"), MAX("received_day"), MAX("closed_day") FROM "{fact}"')
+    low, high, closed = cursor.fetchone()
+    if low is None:
+        return []
+    low, high = _day(low), max(_day(high), _day(closed) if closed is not None else _day(high))
+    out, month = [], low.replace(day=1)
+    while month <= high:
+        following = (month + timedelta(days=32)).replace(day=1)
+        out.append((month, following))
+        month = following
+    return out
+
+
+def _day(value: Any) -> date:
+    """A date from a raw cursor (SQLite gives the ISO text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def _vectors(prefix: str = "f.") -> tuple[str, str]:
@@ -260,20 +286,24 @@ def _dim_keys() -> list[tuple[str, str, str]]:
     ]
 
 
+# The facts of one month (parameters ``first`` and ``after``), received or closed, through the day indexes.
+_RECEIVED_IN = 'f."received_day" >= %(first)s AND f."received_day" < %(after)s'
+_CLOSED_IN = 'f."closed_day" >= %(first)s AND f."closed_day" < %(after)s'
+
+
 def _monthly_sql() -> str:
     fact, received, closed = CaseFact._meta.db_table, *_vectors()
     parts = []
     for dim, key, extra in _dim_keys():
         join = extra if extra.startswith("JOIN") else ""
-        where = extra if extra.startswith("WHERE") else ""
-        also = f"{where} AND" if where else "WHERE"
+        where = f"{extra} AND" if extra.startswith("WHERE") else "WHERE"
         parts.append(
             f"SELECT n.node_id, '{dim}' AS dim, f.\"received_month\" AS month, {key} AS key, {received} "
-            f'FROM "{fact}" f {_JOIN_NODES} {join} {where}'
+            f'FROM "{fact}" f {_JOIN_NODES} {join} {where} {_RECEIVED_IN}'
         )
         parts.append(
             f"SELECT n.node_id, '{dim}' AS dim, f.\"closed_month\" AS month, {key} AS key, {closed} "
-            f'FROM "{fact}" f {_JOIN_NODES} {join} {also} f."closed_day" IS NOT NULL'
+            f'FROM "{fact}" f {_JOIN_NODES} {join} {where} {_CLOSED_IN}'
         )
     union = " UNION ALL ".join(parts)
     return (
@@ -288,5 +318,6 @@ def _duration_sql() -> str:
     return (
         f'INSERT INTO "{MonthlyDuration._meta.db_table}" ("node_id", "month", "hours", "cases") '
         f'SELECT n.node_id, f."closed_month", f."handling_minutes" / 60, COUNT(*) FROM "{fact}" f {_JOIN_NODES} '
-        f'WHERE f."handling_minutes" IS NOT NULL GROUP BY n.node_id, f."closed_month", f."handling_minutes" / 60'
+        f'WHERE f."handling_minutes" IS NOT NULL AND {_CLOSED_IN} '
+        f'GROUP BY n.node_id, f."closed_month", f."handling_minutes" / 60'
     )
