@@ -214,6 +214,8 @@ def _tables(page: Page) -> list[dict[str, object]]:
 
     def rows(items: list, dim: str | None, limit: int | None = None) -> list[dict[str, object]]:  # type: ignore[type-arg]
         out = []
+        # The table is also a bar chart: each row's share of the largest count in it (the numbers stay).
+        largest = max((row.counts["received"] for row in items[:limit]), default=0) or 1
         for row in items[:limit]:
             can_link = bool(row.code) and (dim != "unit" or row.code in page.linkable_units)
             link = None
@@ -222,6 +224,7 @@ def _tables(page: Page) -> list[dict[str, object]]:
             out.append(
                 {
                     "row": row,
+                    "bar": round(100 * row.counts["received"] / largest, 1),
                     # The whole page narrowed to this row's key (not for areas: they have pages of their own).
                     "narrow_url": f"?j={page.node.code}&{_period_query(page.period)}&"
                     + urlencode({"dim": dim, "key": row.code})
