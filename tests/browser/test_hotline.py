@@ -64,7 +64,10 @@ def test_an_operator_answers_a_repeat_caller_directly_and_takes_the_next_call_in
         page.keyboard.type("社保卡")
     results = page.locator("#kb-results")
     expect(results.locator("h3").first).to_have_text(entry.title)
-    page.keyboard.press("Enter")  # searches again; does not submit the form
+    # Enter searches again (it does not submit the form). Wait for that answer: it replaces the results, and
+    # a button focused before it arrives would be swapped away (a race CI lost on a loaded machine).
+    with page.expect_response(lambda r: "/hotline/knowledge/?" in r.url and "q=" in r.url):
+        page.keyboard.press("Enter")
     expect(results.locator("h3").first).to_have_text(entry.title)
     assert page.evaluate("window.__same_page") is True
 
