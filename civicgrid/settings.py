@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "civicgrid.open311",
     "civicgrid.stats",
     "civicgrid.assessment",
+    "civicgrid.triage",
     "civicgrid.demo",
 ]
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("overview/", include("civicgrid.overview.urls")),
     path("stats/", include("civicgrid.stats.urls")),
     path("assessment/", include("civicgrid.assessment.urls")),
+    path("triage/", include("civicgrid.triage.urls")),
     # The resident portal (no login): /report/ and /track/<secret>/.
     path("", include("civicgrid.portal.urls")),
     path("api/v1/", api.urls),

@@ -300,6 +300,15 @@ def can_administer_path(user: User | AnonymousUser, path: str) -> bool:
     return scope_of(user).allows_path(Capability.ADMINISTER, path)
 
 
+def can_administer_installation(user: User | AnonymousUser) -> bool:
+    """May change what holds for the whole installation (the smart-routing policy and models): an
+    administrator of a top-level jurisdiction (the city), or a superuser — not a district's administrator."""
+    scope = scope_of(user)
+    return scope.is_superuser or any(
+        e.path.count("/") == 1 for e in scope.entries_with(Capability.ADMINISTER)
+    )
+
+
 def can_assess_path(user: User | AnonymousUser, path: str) -> bool:
     """May publish the rankings of assessment schemes of this jurisdiction (leaders and supervisors)."""
     return scope_of(user).allows_path(Capability.ASSESS, path)
@@ -433,6 +442,24 @@ def require_workplace(
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if workplace not in scope_of(request.user).workplaces():
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator
+
+
+def require_any_workplace(
+    *workplaces: Workplace,
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    """As ``require_workplace``, for a helper shared by several screens (the intake suggestions serve the
+    hotline desk and the case page alike): 403 unless some grant opens one of ``workplaces``."""
+
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not set(workplaces) & scope_of(request.user).workplaces():
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

@@ -26,6 +26,7 @@ DEMO_STEPS: list[str] = [
     "civicgrid.open311.demo",
     "civicgrid.stats.demo",
     "civicgrid.assessment.demo",
+    "civicgrid.triage.demo",
 ]
 
 DEMO_COUNTY = "430103"  # 长沙市天心区
