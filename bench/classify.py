@@ -81,7 +81,9 @@ def _folds(labels: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
 def _score(name: str, truth: Sequence[str], predicted: Sequence[str], train_s: float) -> Scores:
     from sklearn.metrics import accuracy_score, f1_score
 
-    return Scores(name, f1_score(truth, predicted, average="macro"), accuracy_score(truth, predicted), train_s)
+    return Scores(
+        name, f1_score(truth, predicted, average="macro"), accuracy_score(truth, predicted), train_s
+    )
 
 
 def measure_chosen(texts: list[str], labels: list[str]) -> dict[str, Any]:
@@ -154,7 +156,11 @@ def alternatives() -> list[tuple[str, Callable[[list[str], list[str], list[str]]
 
     def chars(lo: int, hi: int) -> Any:
         return TfidfVectorizer(
-            analyzer="char", ngram_range=(lo, hi), sublinear_tf=True, min_df=2, preprocessor=classifier.normalise
+            analyzer="char",
+            ngram_range=(lo, hi),
+            sublinear_tf=True,
+            min_df=2,
+            preprocessor=classifier.normalise,
         )
 
     def words() -> Any:
@@ -178,7 +184,10 @@ def alternatives() -> list[tuple[str, Callable[[list[str], list[str], list[str]]
             "char 1–2 TF-IDF + logistic regression (C=10)",
             _sk(lambda: make_pipeline(chars(1, 2), LogisticRegression(C=10, max_iter=3000))),
         ),
-        ("char 1–3 TF-IDF + complement naive Bayes", _sk(lambda: make_pipeline(chars(1, 3), ComplementNB(alpha=0.1)))),
+        (
+            "char 1–3 TF-IDF + complement naive Bayes",
+            _sk(lambda: make_pipeline(chars(1, 3), ComplementNB(alpha=0.1))),
+        ),
     ]
 
 
@@ -249,7 +258,7 @@ def write_doc(machine: str, n: int, chosen: dict[str, Any], others: list[Scores]
         "on 2,019 texts would need knowledge from outside them (pretrained Chinese embeddings or a BERT-like "
         "model); none is installable from PyPI without a model download, and a BERT on this CPU would not "
         "train in 60 s. The platform retrains on its own closed cases (`train_classifier`, the admin's "
-        "\"train a new model\"), which is where more data comes from.",
+        '"train a new model"), which is where more data comes from.',
         "",
         f"Command: `{COMMAND}`.",
         "",

@@ -16,7 +16,8 @@ from civicgrid.accounts.permissions import Workplace, acting_user, require_workp
 from civicgrid.jurisdictions.queries import visible_ancestors
 from civicgrid.lib import clock
 from civicgrid.overview import figures, geo, links
-from civicgrid.overview.queries import Period, overview_node, overview_roots
+from civicgrid.overview.queries import Period, in_area, overview_node, overview_roots
+from civicgrid.triage import hot_queries
 
 
 @require_workplace(Workplace.OVERVIEW)
@@ -40,6 +41,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "leagues": figures.leagues(user, node, period, link, headline.received_month),
         "overdue_cases": figures.most_overdue(user, node, period),
         "children": figures.child_areas(user, node, period),
+        # 热点问题: the current run's topics, counting only the node's cases the user may see.
+        "hot_run": hot_queries.current_run(),
+        "hot_topics": hot_queries.overview_topics(user, in_area(node)),
         "point_limit": geo.POINT_LIMIT,
         "tile_url": settings.MAP_TILE_URL,
         "tile_attribution": settings.MAP_TILE_ATTRIBUTION,

@@ -10,6 +10,7 @@ from civicgrid.cases.workflow import Status
 from civicgrid.demo.context import DemoContext
 
 from .actions.models import do_request_training, do_suggest_for_case, do_train
+from .demo_hot import load_hot
 from .models import ClassifierModel, ModelSource, RunStatus, TrainingRun
 
 
@@ -27,3 +28,4 @@ def load(ctx: DemoContext) -> None:
         do_suggest_for_case(case, actor=None)
         n += 1
     ctx.say(f"    suggestions: {n} cases waiting to be registered")
+    load_hot(ctx)

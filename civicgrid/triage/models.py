@@ -23,6 +23,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 _UNIT_INTERVAL = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))]
 
@@ -120,10 +121,10 @@ class ClassifierModel(models.Model):
 
 
 class RunStatus(models.TextChoices):
-    QUEUED = "queued", _("queued")
-    RUNNING = "running", _("running")
-    DONE = "done", _("done")
-    FAILED = "failed", _("failed")
+    QUEUED = "queued", pgettext_lazy("training run", "queued")
+    RUNNING = "running", pgettext_lazy("training run", "running")
+    DONE = "done", pgettext_lazy("training run", "done")
+    FAILED = "failed", pgettext_lazy("training run", "failed")
 
 
 class TrainingRun(models.Model):
@@ -132,7 +133,7 @@ class TrainingRun(models.Model):
     seed = models.IntegerField(_("seed"), default=0)
     activate = models.BooleanField(_("use at once"), default=True)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
-    stage = models.CharField(_("stage"), max_length=120, blank=True)
+    stage = models.CharField(pgettext_lazy("training run", "stage"), max_length=120, blank=True)
     error = models.TextField(_("error"), blank=True)
     model = models.ForeignKey(
         ClassifierModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"

@@ -64,7 +64,9 @@ def test_predictions_are_probabilities_best_first(model: classifier.Classifier) 
     probs = [x for _label, x in p.ranked]
     assert probs == sorted(probs, reverse=True)
     assert all(0.0 <= x <= 1.0 for x in probs)
-    full = classifier.softmax(model.decision(p.label or "") / model.temperature)  # type: ignore[operator]
+    decision = model.decision("A市某小学周边交通拥堵")
+    assert decision is not None
+    full = classifier.softmax(np.asarray(decision) / model.temperature)
     assert float(full.sum()) == pytest.approx(1.0)
 
 

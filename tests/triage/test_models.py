@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 from io import StringIO
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,13 +32,15 @@ from civicgrid.triage.models import (
 )
 from civicgrid.triage.policy import policy
 from tests.cases.helpers import new_case
-from tests.triage.helpers import build_classes, labelled  # noqa: F401 (a fixture)
+from tests.triage.helpers import build_classes, labelled  # noqa: F401 (the fixture, used by the mark below)
 from tests.world import World
 
 ROAD = (
     "小区门口道路塌陷积水",
     "我们小区门口的市政道路塌陷，下雨积水很深，住建部门能否尽快修复路面和下水道。",
 )
+
+pytestmark = pytest.mark.usefixtures("labelled")
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def active_versions() -> list[int]:
     return list(ClassifierModel.objects.filter(is_active=True).values_list("version", flat=True))
 
 
-def test_training_from_the_file_stores_version_1_in_use(classes: dict[str, Category], labelled: Path) -> None:
+def test_training_from_the_file_stores_version_1_in_use(classes: dict[str, Category]) -> None:
     model = train()
     assert model.version == 1
     assert active_versions() == [1]
@@ -71,15 +72,13 @@ def test_training_from_the_file_stores_version_1_in_use(classes: dict[str, Categ
     assert kinds == ["training.requested", "model.trained", "model.activated"]
 
 
-def test_the_same_data_and_seed_give_the_same_weights(classes: dict[str, Category], labelled: Path) -> None:
+def test_the_same_data_and_seed_give_the_same_weights(classes: dict[str, Category]) -> None:
     first, second = train(seed=3), train(seed=3, activate=False)
     assert first.digest == second.digest
     assert active_versions() == [first.version]
 
 
-def test_a_retrained_model_replaces_the_old_one_atomically(
-    classes: dict[str, Category], labelled: Path
-) -> None:
+def test_a_retrained_model_replaces_the_old_one_atomically(classes: dict[str, Category]) -> None:
     v1 = train()
     seen_during: list[tuple[int, list[int]]] = []
     run = actions.do_request_training(source=ModelSource.FILE, seed=1, activate=True, actor=None)
@@ -99,7 +98,7 @@ def test_a_retrained_model_replaces_the_old_one_atomically(
 
 
 def test_a_failed_training_leaves_the_model_in_use(
-    classes: dict[str, Category], labelled: Path, monkeypatch: pytest.MonkeyPatch
+    classes: dict[str, Category], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     v1 = train()
 
@@ -117,7 +116,7 @@ def test_a_failed_training_leaves_the_model_in_use(
     assert ClassifierModel.objects.count() == 1
 
 
-def test_training_needs_two_categories(world: World, labelled: Path) -> None:
+def test_training_needs_two_categories(world: World) -> None:
     # no category of the tree matches the file's classes: nothing to learn, said clearly
     run = actions.do_request_training(source=ModelSource.FILE, actor=None)
     with pytest.raises(Exception, match="At least two categories"):
@@ -126,7 +125,7 @@ def test_training_needs_two_categories(world: World, labelled: Path) -> None:
 
 
 def test_closed_cases_are_learned_under_their_first_level_class(
-    world: World, classes: dict[str, Category], labelled: Path
+    world: World, classes: dict[str, Category]
 ) -> None:
     from civicgrid.triage.training import training_set
 
@@ -142,9 +141,7 @@ def test_closed_cases_are_learned_under_their_first_level_class(
     assert data.texts[-1].startswith(ROAD[0])
 
 
-def test_only_the_citys_administrators_train_and_switch(
-    classes: dict[str, Category], world: World, labelled: Path
-) -> None:
+def test_only_the_citys_administrators_train_and_switch(classes: dict[str, Category], world: World) -> None:
     with pytest.raises(PermissionDenied):
         actions.do_request_training(actor=world.u("tx_admin"))  # a district's administrator
     model = train(actor=world.u("root"))
@@ -156,7 +153,7 @@ def test_only_the_citys_administrators_train_and_switch(
 
 
 def test_a_case_records_the_models_suggestion_and_routed_unit(
-    world: World, classes: dict[str, Category], labelled: Path
+    world: World, classes: dict[str, Category]
 ) -> None:
     model = train()
     case = new_case(world, title=ROAD[0], description=ROAD[1])
@@ -175,7 +172,7 @@ def test_a_case_records_the_models_suggestion_and_routed_unit(
 
 
 def test_a_case_without_words_gets_no_suggestion_recorded_with_the_reason(
-    world: World, classes: dict[str, Category], labelled: Path
+    world: World, classes: dict[str, Category]
 ) -> None:
     train()
     case = new_case(world, title="？？？", description="123456 !!!")
@@ -193,7 +190,7 @@ def test_without_a_model_nothing_is_recorded(world: World, classes: dict[str, Ca
     assert serving.suggest(*ROAD).reason_code == serving.NO_MODEL
 
 
-def test_an_unsure_model_suggests_nothing(world: World, classes: dict[str, Category], labelled: Path) -> None:
+def test_an_unsure_model_suggests_nothing(world: World, classes: dict[str, Category]) -> None:
     train()
     row = policy()
     row.suggest_min_confidence = Decimal("0.999")
@@ -211,7 +208,6 @@ def test_an_unsure_model_suggests_nothing(world: World, classes: dict[str, Categ
 def test_automatic_dispatch_above_the_configured_confidence(
     world: World,
     classes: dict[str, Category],
-    labelled: Path,
     enabled: bool,
     threshold: str,
     dispatched: bool,
@@ -238,9 +234,7 @@ def test_automatic_dispatch_above_the_configured_confidence(
         assert case.status == Status.RECEIVED
 
 
-def test_accepted_and_overridden_are_counted_per_model(
-    world: World, classes: dict[str, Category], labelled: Path
-) -> None:
+def test_accepted_and_overridden_are_counted_per_model(world: World, classes: dict[str, Category]) -> None:
     train()
     accepted = new_case(world, title=ROAD[0], description=ROAD[1])
     overridden = new_case(world, title=ROAD[0], description=ROAD[1] + "（二）")
@@ -267,9 +261,7 @@ def context(batch: int = 50) -> WorkerContext:
     return WorkerContext(worker_id="t", now=clock.now(), batch=batch)
 
 
-def test_the_worker_suggests_for_each_new_case_once(
-    world: World, classes: dict[str, Category], labelled: Path
-) -> None:
+def test_the_worker_suggests_for_each_new_case_once(world: World, classes: dict[str, Category]) -> None:
     assert jobs.suggest(context()) == 0  # no model: nothing to do
     train()
     cases = [new_case(world, title=ROAD[0], description=ROAD[1] + str(i)) for i in range(3)]
@@ -280,9 +272,7 @@ def test_the_worker_suggests_for_each_new_case_once(
     assert TriageState.objects.get(pk=1).last_case_id == cases[-1].pk
 
 
-def test_the_worker_runs_a_queued_training(
-    classes: dict[str, Category], labelled: Path, world: World
-) -> None:
+def test_the_worker_runs_a_queued_training(classes: dict[str, Category], world: World) -> None:
     run = actions.do_request_training(source=ModelSource.FILE, actor=world.u("root"))
     assert jobs.train(context()) == 1
     run.refresh_from_db()
@@ -292,7 +282,7 @@ def test_the_worker_runs_a_queued_training(
     assert jobs.train(context()) == 0
 
 
-def test_the_command_trains_and_reports(classes: dict[str, Category], labelled: Path) -> None:
+def test_the_command_trains_and_reports(classes: dict[str, Category]) -> None:
     out = StringIO()
     call_command("train_classifier", "--source", "file", "--seed", "5", stdout=out)
     text = out.getvalue()
@@ -305,14 +295,14 @@ def test_the_command_trains_and_reports(classes: dict[str, Category], labelled: 
 
 
 def test_the_admin_queues_a_training_and_shows_its_progress(
-    classes: dict[str, Category], labelled: Path, client_for: Callable[[str], Client]
+    classes: dict[str, Category], client_for: Callable[[str], Client]
 ) -> None:
     root = client_for("root")
     assert root.get("/admin/triage/classifiermodel/").status_code == 200
     assert root.get("/admin/triage/classifiermodel/train/").status_code == 200
     bad = root.post("/admin/triage/classifiermodel/train/", {"source": "file", "seed": "x"})
     assert bad.status_code == 200
-    assert "whole number" in bad.content.decode()
+    assert "请输入整数" in bad.content.decode()
     assert not TrainingRun.objects.exists()
     response = root.post(
         "/admin/triage/classifiermodel/train/", {"source": "file", "seed": "2", "activate": "on"}
@@ -322,12 +312,12 @@ def test_the_admin_queues_a_training_and_shows_its_progress(
     assert response["Location"].endswith(f"/admin/triage/classifiermodel/runs/{run.pk}/")
     page = root.get(response["Location"]).content.decode()
     assert 'hx-trigger="every 1s"' in page
-    assert "Waiting for the background worker" in page
+    assert "等待后台任务" in page
     jobs.train(context())
     partial = root.get(response["Location"], headers={"HX-Request": "true"}).content.decode()
     assert 'value="100"' in partial
     assert "every 1s" not in partial  # finished: the polling stops
-    assert "Model v1" in partial
+    assert "模型 v1" in partial
 
 
 @pytest.mark.parametrize("username", ["tx_admin", "tx_leader", "nobody"])

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext
 
 from civicgrid.accounts.permissions import can_administer_installation
 from civicgrid.cases.actions.dispatching import do_dispatch
@@ -164,13 +164,17 @@ def do_train(
                 seconds=seconds,
             )
             TrainingRun.objects.filter(pk=run.pk).update(
-                status=RunStatus.DONE, progress=100, stage=_("done"), model=row, finished_at=clock.now()
+                status=RunStatus.DONE,
+                progress=100,
+                stage=pgettext("training run", "done"),
+                model=row,
+                finished_at=clock.now(),
             )
             _event("model.trained", actor, version=version, run=run.pk, samples=len(texts), digest=row.digest)
             if run.activate:
                 do_activate_model(row, actor=actor)
         if on_progress is not None:
-            on_progress(100, _("done"))
+            on_progress(100, pgettext("training run", "done"))
         return row
     except Exception as exc:
         TrainingRun.objects.filter(pk=run.pk).update(
