@@ -1,7 +1,5 @@
-"""/triage/duplicates/: possible duplicates of a call being taken in (the hotline desk's panel)."""
+"""Routes of the duplicate panel at intake (not built yet: docs/triage.md, Duplicates)."""
 
-from django.urls import URLPattern, path
+from django.urls import URLPattern
 
-from civicgrid.triage.views.duplicates import duplicates
-
-urlpatterns: list[URLPattern] = [path("", duplicates, name="duplicates")]
+urlpatterns: list[URLPattern] = []
