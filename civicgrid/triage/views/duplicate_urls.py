@@ -1,5 +1,7 @@
-"""Routes of the duplicate panel at intake (not built yet: docs/triage.md, Duplicates)."""
+"""/triage/duplicates/: possible duplicates of a call being taken in (the hotline desk's panel)."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from civicgrid.triage.views.duplicates import duplicates
+
+urlpatterns: list[URLPattern] = [path("", duplicates, name="duplicates")]
