@@ -15,11 +15,13 @@ through fixed patterns (PATHS, the open-state cycles), so any slice of the shuff
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -313,7 +315,7 @@ def _plan(
         urgency="urgent" if any(word in m.title for word in URGENT_WORDS) else "normal",
         category=category,
         alt_category=alt,
-        cell=rng.choice(staff.cells),
+        cell=_cell_of(ctx, m.title, rng.choice(staff.cells), staff.cells),
         reporter_name=person_name(ctx.rng("reporter", m.key)),
         reporter_phone=mobile_number(ctx.rng("reporter-phone", m.key)),
         anonymous=anonymous,
@@ -321,6 +323,29 @@ def _plan(
         stop=pick.stop,
         master_key=pick.master_key,
     )
+
+
+# Messages that name the same estate, road, school or site are placed in the same grid cell: the source
+# has no coordinates, and scattering them would hide what a map, the duplicates and the hot topics should
+# see (six complaints about one 丽发新城 mixing plant are one place, not six). Others keep a random cell.
+_PLACE = re.compile(
+    r"([\u4e00-\u9fff]{2,10}?(?:小区|花园|新城|广场|公寓|家园|山庄|苑|国际|市场|大道|路|小学|中学|幼儿园|医院|搅拌站))"
+)
+_PLACE_PREFIX = re.compile(r"^(?:[A-Z]\d*[市县区州]?)*(?:[\u4e00-\u9fff]{2,4}(?:街道|镇|乡))?")
+_NOT_A_PLACE = ("县", "区", "市", "省", "投诉", "反映", "关于", "请求", "建议", "咨询", "举报")
+
+
+def place_key(title: str) -> str | None:
+    """The named place of a message's title ("丽发新城", "劳动东路"), or None."""
+    found = _PLACE.search(_PLACE_PREFIX.sub("", title.strip()))
+    if found is None or found.group(1).startswith(_NOT_A_PLACE):
+        return None
+    return found.group(1)
+
+
+def _cell_of(ctx: DemoContext, title: str, drawn: Any, cells: list[Any]) -> Any:
+    key = place_key(title)
+    return ctx.rng("place", key).choice(cells) if key else drawn
 
 
 def _staged_limits() -> None:

@@ -59,6 +59,8 @@ MAX_TERMS = 5
 
 _SPACE = re.compile(r"\s+")
 _WORDY = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+# The portal's anonymised place codes (A2, B4) say nothing about the matter.
+_AREA_CODE = re.compile(r"^[A-Z]\d*$")
 # Words every request uses; they would otherwise come first among the key words of a short title.
 STOP_WORDS = frozenset(
     {
@@ -356,7 +358,9 @@ def _words(text: str) -> list[str]:
 
     jieba.setLogLevel(logging.WARNING)
     return [
-        w for w in jieba.lcut(text, HMM=False) if len(w) >= 2 and _WORDY.search(w) and w not in STOP_WORDS
+        w
+        for w in jieba.lcut(text, HMM=False)
+        if len(w) >= 2 and _WORDY.search(w) and w not in STOP_WORDS and not _AREA_CODE.match(w)
     ]
 
 
