@@ -71,6 +71,8 @@ class TriagePolicyAdmin(_InstallationAdmin):
         from civicgrid.triage.policy import policy
 
         row = policy()
+        if row._state.adding:  # never saved: store the defaults, so there is a row to edit
+            row = do_save_policy(row, actor=acting_user(request))
         return HttpResponseRedirect(reverse("admin:triage_triagepolicy_change", args=[row.pk]))
 
     def save_model(self, request: HttpRequest, obj: TriagePolicy, form: Any, change: bool) -> None:

@@ -53,7 +53,11 @@ BODY_CHARS = 300
 FAR_SIMILARITY = 0.6
 COMMON_SHARE = 0.01  # bigrams in more than 1 % of the cases (and more than COMMON_FLOOR) are left out
 COMMON_FLOOR = 50
-CHUNK_ROWS = 2000  # rows of the similarity product at a time (memory: the product is dense-ish per chunk)
+CHUNK_ROWS = 2000  # rows of the far-candidate product at a time (memory: the product is dense-ish per chunk)
+# Far pairs (link): candidates share enough of their FAR_TERMS strongest n-grams to reach FAR_CANDIDATE of
+# the far similarity on those alone.
+FAR_TERMS = 24
+FAR_CANDIDATE = 0.4
 EARTH_RADIUS_M = 6_371_008.8
 MAX_TERMS = 5
 
@@ -256,32 +260,116 @@ class Links:
 
 
 def link(cases: Sequence[HotCase], x: sp.csr_matrix, settings: HotSettings) -> Links:
-    """Pairs i < j similar enough in text and near enough in place (or alike enough to be linked anywhere)."""
+    """Pairs i < j similar enough in text and near enough in place, or alike enough (``far_similarity``) to
+    be linked wherever they are.
+
+    Comparing every case with every other grows with the square of a month's cases (11 s at 30,000), so
+    near pairs are only looked for where they can be: cases with a point against those in the same or a
+    neighbouring square of the radius's size, and a case without a point against the cases of its place.
+    Far pairs, which must be very alike, are found through each case's strongest n-grams only (two texts
+    at 0.6 share some of those) and then measured on their whole vectors: a far pair is never made up, at
+    worst one whose strongest words differ is missed."""
     n = len(cases)
     lon = np.array([np.nan if c.lon is None else c.lon for c in cases])
     lat = np.array([np.nan if c.lat is None else c.lat for c in cases])
     place = np.array([-1 if c.place_id is None else c.place_id for c in cases])
-    xt = sp.csr_matrix(x.T)
+    candidates = [*_near_by_square(lon, lat, x, settings), *_near_by_place(lon, place, x, settings)]
+    candidates.append(_far_candidates(x, settings))
+    i = np.concatenate([c[0] for c in candidates]) if candidates else np.zeros(0, dtype=np.int64)
+    j = np.concatenate([c[1] for c in candidates]) if candidates else np.zeros(0, dtype=np.int64)
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    keep = lo < hi
+    key = np.unique(lo[keep].astype(np.int64) * n + hi[keep])
+    i, j = key // n, key % n
+    s = np.asarray(x[i].multiply(x[j]).sum(axis=1)).ravel() if len(i) else np.zeros(0)
+    keep = s >= settings.min_similarity - 1e-9
+    i, j, s = i[keep], j[keep], s[keep]
+    both = ~np.isnan(lon[i]) & ~np.isnan(lon[j])
+    near = np.zeros(len(i), dtype=bool)
+    near[both] = haversine_m(lon[i[both]], lat[i[both]], lon[j[both]], lat[j[both]]) <= settings.radius_m
+    near[~both] = (place[i[~both]] == place[j[~both]]) & (place[i[~both]] >= 0)
+    keep = near | (s >= settings.far_similarity - 1e-9)
+    return Links(i[keep], j[keep], np.minimum(s[keep], 1.0))
+
+
+Pairs = tuple[np.ndarray, np.ndarray]
+
+
+def _pairs_of(x: sp.csr_matrix, rows: np.ndarray, others: np.ndarray, floor: float) -> Pairs:
+    """(i, j) of ``rows`` × ``others`` whose similarity reaches ``floor``."""
+    product = sp.coo_matrix(x[rows] @ x[others].T)
+    keep = product.data >= floor - 1e-9
+    return rows[product.row[keep]], others[product.col[keep]]
+
+
+def _near_by_square(lon: np.ndarray, lat: np.ndarray, x: sp.csr_matrix, settings: HotSettings) -> list[Pairs]:
+    pointed = np.flatnonzero(~np.isnan(lon))
+    if len(pointed) < 2:
+        return []
+    side_lat = max(settings.radius_m, 1.0) / 111_320.0
+    side_lon = side_lat / max(math.cos(math.radians(float(np.mean(lat[pointed])))), 0.01)
+    sx = np.floor(lon[pointed] / side_lon).astype(np.int64)
+    sy = np.floor(lat[pointed] / side_lat).astype(np.int64)
+    squares: dict[tuple[int, int], list[int]] = {}
+    for row, key in zip(pointed.tolist(), zip(sx.tolist(), sy.tolist(), strict=True), strict=True):
+        squares.setdefault(key, []).append(row)
+    found: list[Pairs] = []
+    for (kx, ky), members in squares.items():
+        # The square itself and the four "forward" neighbours: each neighbouring pair of squares once.
+        others = [
+            r
+            for dx, dy in ((0, 0), (1, -1), (1, 0), (1, 1), (0, 1))
+            for r in squares.get((kx + dx, ky + dy), ())
+        ]
+        if len(others) > 1:
+            found.append(_pairs_of(x, np.array(members), np.array(others), settings.min_similarity))
+    return found
+
+
+def _near_by_place(
+    lon: np.ndarray, place: np.ndarray, x: sp.csr_matrix, settings: HotSettings
+) -> list[Pairs]:
+    """A case without a point against every case of its place."""
+    pointless = np.flatnonzero(np.isnan(lon) & (place >= 0))
+    found: list[Pairs] = []
+    for value in np.unique(place[pointless]).tolist():
+        rows = pointless[place[pointless] == value]
+        others = np.flatnonzero(place == value)
+        if len(others) > 1:
+            found.append(_pairs_of(x, rows, others, settings.min_similarity))
+    return found
+
+
+def _far_candidates(x: sp.csr_matrix, settings: HotSettings) -> Pairs:
+    """Pairs that may reach ``far_similarity``: those whose strongest FAR_TERMS n-grams overlap enough."""
+    strongest = _strongest(x, FAR_TERMS)
     found_i: list[np.ndarray] = []
     found_j: list[np.ndarray] = []
-    found_s: list[np.ndarray] = []
-    for start in range(0, n, CHUNK_ROWS):
-        product = sp.coo_matrix(x[start : start + CHUNK_ROWS] @ xt)
-        i, j, s = product.row + start, product.col, product.data
-        keep = (j > i) & (s >= settings.min_similarity - 1e-9)
-        i, j, s = i[keep], j[keep], s[keep]
-        both = ~np.isnan(lon[i]) & ~np.isnan(lon[j])
-        near = np.zeros(len(i), dtype=bool)
-        near[both] = haversine_m(lon[i[both]], lat[i[both]], lon[j[both]], lat[j[both]]) <= settings.radius_m
-        near[~both] = (place[i[~both]] == place[j[~both]]) & (place[i[~both]] >= 0)
-        keep = near | (s >= settings.far_similarity - 1e-9)
-        found_i.append(i[keep])
-        found_j.append(j[keep])
-        found_s.append(np.minimum(s[keep], 1.0))
+    st = sp.csr_matrix(strongest.T)
+    for start in range(0, x.shape[0], CHUNK_ROWS):
+        product = sp.coo_matrix(strongest[start : start + CHUNK_ROWS] @ st)
+        keep = (product.col > product.row + start) & (product.data >= FAR_CANDIDATE * settings.far_similarity)
+        found_i.append(product.row[keep] + start)
+        found_j.append(product.col[keep])
     if not found_i:
-        empty = np.zeros(0, dtype=np.int64)
-        return Links(empty, empty, np.zeros(0))
-    return Links(np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_s))
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(found_i), np.concatenate(found_j)
+
+
+def _strongest(x: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """Each row cut to its k largest weights (not normalised again: its products bound the full ones from
+    below)."""
+    x = sp.csr_matrix(x)
+    data, indices, indptr = x.data, x.indices, x.indptr
+    keep = np.zeros(len(data), dtype=bool)
+    for r in range(x.shape[0]):
+        a, b = indptr[r], indptr[r + 1]
+        if b - a <= k:
+            keep[a:b] = True
+        else:
+            keep[a + np.argpartition(-data[a:b], k)[:k]] = True
+    rows = np.repeat(np.arange(x.shape[0]), np.diff(indptr))
+    return sp.csr_matrix((data[keep], (rows[keep], indices[keep])), shape=x.shape)
 
 
 # --- Groups -----------------------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""The smart-routing policy: one row (pk 1), created with its defaults when first read."""
+"""The smart-routing policy: one row (pk 1). Reading never writes: until an administrator saves the row,
+the defaults of an unsaved instance apply (two requests of one keystroke — the suggestion and the
+duplicates — would otherwise race to create it)."""
 
 from __future__ import annotations
 
@@ -6,5 +8,5 @@ from civicgrid.triage.models import TriagePolicy
 
 
 def policy() -> TriagePolicy:
-    row, _created = TriagePolicy.objects.get_or_create(pk=1)
-    return row
+    row = TriagePolicy.objects.filter(pk=1).first()
+    return row if row is not None else TriagePolicy(pk=1)

@@ -333,3 +333,17 @@ def test_others_do_not_reach_the_models_admin(
         response = client.get(url)
         assert response.status_code in (302, 403), (url, response.status_code)
     assert not TrainingRun.objects.exists()
+
+
+def test_reading_the_policy_never_writes(world: World, client_for: Callable[[str], Client]) -> None:
+    from civicgrid.triage.models import TriagePolicy
+
+    row = policy()
+    assert row.duplicate_radius_m == 200
+    assert row.auto_dispatch is False
+    assert not TriagePolicy.objects.exists()
+    # the admin's list opens the one row, storing the defaults the first time
+    response = client_for("root").get("/admin/triage/triagepolicy/")
+    assert response.status_code == 302
+    assert response["Location"].endswith("/admin/triage/triagepolicy/1/change/")
+    assert TriagePolicy.objects.count() == 1
